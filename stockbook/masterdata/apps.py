@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MasterdataConfig(AppConfig):
+    name = "stockbook.masterdata"
+    label = "masterdata"

@@ -1,0 +1,60 @@
+"""Period close (期末结账, contract 3.4) and reopen.
+
+Periods close one at a time from the start period. Closing locks the month: documents dated in it are
+rejected with ``period_closed``. Reopening is a separate, explicit action (``reopen_period``), allowed
+only for the latest closed month.
+"""
+from django.utils import timezone
+
+from stockbook.core.errors import DocError
+from stockbook.ledger.models import Period
+
+from ..fields import get, parse_period, period_str
+
+
+def next_open_period(books) -> int:
+    last = books.last_closed()
+    if last is None:
+        return books.company.start_period
+    y, m = divmod(last, 100)
+    return y * 100 + m + 1 if m < 12 else (y + 1) * 100 + 1
+
+
+def period_close(ctx):
+    books = ctx.books
+    p = parse_period(get(ctx.obj, "period"), "period")
+    if p < books.company.start_period or p in books.closed_periods:
+        raise DocError("period_closed", f"期间 {period_str(p)} 已结账或早于启用期间", field="period")
+    expected = next_open_period(books)
+    if p != expected:
+        raise DocError("invalid_value", f"必须按顺序结账：下一个应结账的期间是 {period_str(expected)}", field="period")
+
+    def write(doc):
+        Period.objects.update_or_create(
+            period=p,
+            defaults={"status": Period.CLOSED, "closed_at": timezone.now(), "closed_by": doc.created_by, "close_document": doc},
+        )
+        books.closed_periods.add(p)
+        return []
+
+    return write
+
+
+def reopen_period(period: str, user=None) -> Period:
+    """反结账: reopen the latest closed month. Raises DocError if it is not the latest closed one."""
+    from django.db import transaction
+
+    from ..books import Books
+
+    books = Books()
+    p = parse_period(period, "period")
+    last = books.last_closed()
+    if last is None or p != last:
+        raise DocError("invalid_value", f"只能反结账最近一个已结账期间{'（' + period_str(last) + '）' if last else ''}", field="period")
+    with transaction.atomic():
+        row = Period.objects.select_for_update().get(period=p)
+        row.status = Period.OPEN
+        row.closed_at = None
+        row.closed_by = None
+        row.save()
+    return row

@@ -1,0 +1,50 @@
+"""Every accepted input is a Document: master data lines, openings and business documents alike.
+
+The document keeps its canonical JSON (for the duplicate rule of the contract) and the identity it is
+known by. Its order of acceptance (``id``) is the "order of posting" of the move order.
+"""
+from django.conf import settings
+from django.db import models
+
+
+class Document(models.Model):
+    POSTED, DRAFT = "posted", "draft"
+    type = models.CharField("单据类型", max_length=32)
+    ref = models.CharField("单据编号", max_length=100, blank=True)
+    identity = models.CharField(max_length=200, unique=True)
+    canonical = models.TextField()
+    date = models.DateField("日期", null=True, blank=True)
+    time = models.TimeField("时间", null=True, blank=True)
+    status = models.CharField("状态", max_length=10, default=POSTED, choices=[(POSTED, "已过账"), (DRAFT, "草稿")])
+    source = models.CharField("来源", max_length=16, default="import")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["type", "ref"]), models.Index(fields=["date"])]
+        verbose_name = verbose_name_plural = "单据"
+
+    def __str__(self):
+        return f"{self.type} {self.ref}"
+
+
+class DocumentLine(models.Model):
+    """A line of a document in plain columns (quantities in 1/10000 units, money in 分)."""
+
+    document = models.ForeignKey(Document, related_name="lines", on_delete=models.PROTECT)
+    line_no = models.PositiveIntegerField()
+    item = models.ForeignKey("masterdata.Item", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey("ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    uom = models.CharField(max_length=20, blank=True)
+    qty = models.BigIntegerField(null=True, blank=True)  # in the line's unit, 1/10000
+    qty_base = models.BigIntegerField(null=True, blank=True)  # in the item's base unit, 1/10000
+    unit_price = models.CharField(max_length=40, blank=True)  # exact decimal text
+    amount = models.BigIntegerField(null=True, blank=True)  # 分
+    tax = models.BigIntegerField(null=True, blank=True)  # 分
+    ref_document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ref_line = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        unique_together = [("document", "line_no")]
+        ordering = ["document_id", "line_no"]

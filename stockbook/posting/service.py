@@ -1,0 +1,209 @@
+"""``post(document)``: the one path by which anything enters the books (contract sections 1 and 6).
+
+Every entry point — ``stockbook import``, ``POST /api/documents``, the web forms — calls ``post``. It runs
+the checks in the contract's order, and writes the document, its lines, stock moves and voucher in one
+database transaction: a rejected document leaves nothing behind.
+"""
+import hashlib
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+
+from stockbook.core.errors import DocError
+from stockbook.core.jsonio import canonical
+from stockbook.core.money import JFloat
+from stockbook.ledger.models import Account
+from stockbook.ledger.posting import Unbalanced
+
+from .books import Books
+from .fields import MISSING, get, parse_date, parse_time, period_of, period_str
+from .handlers import HANDLERS, MASTER_MODELS
+from .models import Document
+
+MASTER_TYPES = {"company", "warehouse", "item", "supplier", "customer", "account"}
+OPENING_TYPES = {"opening_balance", "opening_stock"}
+BUSINESS_TYPES = {
+    "purchase_receipt", "purchase_invoice", "purchase_return", "sales_delivery", "sales_invoice", "sales_return",
+    "transfer", "stock_count", "count_settlement", "scrap", "customer_receipt", "supplier_payment", "journal",
+    "period_close",
+}
+ALL_TYPES = MASTER_TYPES | OPENING_TYPES | BUSINESS_TYPES
+NEEDS_COMPANY = (ALL_TYPES - {"company", "warehouse", "supplier", "customer"})
+
+TYPE_NAMES = {
+    "company": "公司", "warehouse": "仓库", "item": "存货", "supplier": "供应商", "customer": "客户", "account": "会计科目",
+    "opening_balance": "期初余额", "opening_stock": "期初库存", "purchase_receipt": "采购入库单", "purchase_invoice": "采购发票",
+    "purchase_return": "采购退货单", "sales_delivery": "销售出库单", "sales_invoice": "销售发票", "sales_return": "销售退货单",
+    "transfer": "调拨单", "stock_count": "盘点单", "count_settlement": "盘点处理单", "scrap": "报废单",
+    "customer_receipt": "收款单", "supplier_payment": "付款单", "journal": "记账凭证", "period_close": "期末结账",
+}
+
+
+@dataclass
+class PostResult:
+    status: str  # "posted" | "duplicate"
+    document: Document
+    vouchers: list = field(default_factory=list)
+
+    @property
+    def posted(self):
+        return self.status == "posted"
+
+
+@dataclass
+class Ctx:
+    """What a handler gets: the raw object, its parsed header and the lookups."""
+
+    obj: dict
+    type: str
+    books: Books
+    user: object = None
+    ref: str = ""
+    date: object = None
+    time: object = None
+    canonical: str = ""
+    identity: str = ""
+    source: str = "api"
+
+
+def ref_of(obj) -> str | None:
+    """The ref (code for master data) a rejected line is reported with."""
+    if not isinstance(obj, dict):
+        return None
+    v = obj.get("code") if obj.get("type") in MASTER_TYPES else obj.get("ref")
+    return v if isinstance(v, str) else None
+
+
+def post(obj, *, books: Books | None = None, user=None, source: str = "api") -> PostResult:
+    books = books or Books()
+    try:
+        with transaction.atomic():
+            return _post(obj, books, user, source)
+    except DocError:
+        books.clear()
+        raise
+    except IntegrityError as e:  # a concurrent client posted the same identity first
+        books.clear()
+        raise DocError("duplicate_ref", f"编号已被占用：{e}") from e
+    except Unbalanced as e:  # a posting rule produced an unbalanced voucher: never write it
+        books.clear()
+        raise DocError("unbalanced", str(e)) from e
+    except BaseException:
+        books.clear()
+        raise
+
+
+def _post(obj, books: Books, user, source) -> PostResult:
+    # 1. a JSON object
+    if not isinstance(obj, dict):
+        raise DocError("invalid_value", "每一行必须是一个 JSON 对象")
+    typ = obj.get("type")
+    if not isinstance(typ, str) or isinstance(typ, JFloat):
+        typ = None
+    ctx = Ctx(obj=obj, type=typ or "", books=books, user=user, source=source, canonical=canonical(obj))
+
+    # 2. identity already posted: skip if identical, else duplicate_ref
+    dup = _identity(ctx)
+    if dup is not None:
+        return dup
+
+    # 3. type, company, ref
+    if typ not in ALL_TYPES:
+        raise DocError("invalid_value", f"未知的单据类型：{obj.get('type')!r}", field="type")
+    if typ in NEEDS_COMPANY and books.company is None:
+        raise DocError("invalid_value", "请先建立公司（company）", field="type")
+    if typ in BUSINESS_TYPES:
+        ctx.ref = _ref(obj, required=True)
+    elif typ in OPENING_TYPES:
+        ctx.ref = _ref(obj, required=False) or ""
+
+    # 4. date and time; 5. periods
+    if typ in BUSINESS_TYPES or typ in OPENING_TYPES:
+        ctx.date = parse_date(get(obj, "date") if get(obj, "date") is not MISSING else None)
+        if get(obj, "time") is not MISSING:
+            ctx.time = parse_time(obj["time"])
+        start = books.company.start_period
+        p = period_of(ctx.date)
+        if typ in OPENING_TYPES:
+            if p >= start:
+                raise DocError("invalid_value", f"期初数据的日期必须早于启用期间 {period_str(start)}", field="date")
+            if books.closed_periods:
+                raise DocError("period_closed", "已有期间结账，不能再录入期初数据", field="date")
+        elif p < start:
+            raise DocError("period_closed", f"单据日期早于启用期间 {period_str(start)}", field="date")
+        elif p in books.closed_periods:
+            raise DocError("period_closed", f"{period_str(p)} 已结账，不能录入该期间的单据", field="date")
+
+    # 6.–8. the type's own fields, rules and effects
+    handler = HANDLERS.get(typ)
+    if handler is None:
+        raise DocError("invalid_value", f"{TYPE_NAMES[typ]}（{typ}）将随库存核算模块提供，当前版本尚不能过账", field="type")
+    write = handler(ctx)
+    doc = Document.objects.create(
+        type=typ, ref=ctx.ref, identity=ctx.identity, canonical=ctx.canonical, date=ctx.date, time=ctx.time,
+        source=source, created_by=user if getattr(user, "pk", None) else None,
+    )
+    vouchers = write(doc) or []
+    return PostResult("posted", doc, vouchers)
+
+
+def _ref(obj, required: bool) -> str | None:
+    v = get(obj, "ref")
+    if v is MISSING:
+        if required:
+            raise DocError("invalid_value", "缺少单据编号 ref", field="ref")
+        return None
+    if not isinstance(v, str) or isinstance(v, JFloat) or not v.strip() or len(v) > 100:
+        raise DocError("invalid_value", "单据编号 ref 必须是非空字符串", field="ref")
+    return v
+
+
+def _identity(ctx: Ctx) -> PostResult | None:
+    """Work out the document's identity; return a duplicate result, raise duplicate_ref, or None (new)."""
+    obj, typ = ctx.obj, ctx.type
+    key = None
+    if typ == "company":
+        key = "company"
+        from stockbook.masterdata.models import Company
+
+        if Company.objects.exists():
+            doc = Document.objects.filter(identity=key).first()
+            if doc and doc.canonical == ctx.canonical:
+                return PostResult("duplicate", doc)
+            raise DocError("duplicate_ref", "一个账套只能有一个公司", field="code")
+    elif typ == "account":
+        code = obj.get("code")
+        if isinstance(code, str) and code and not isinstance(code, JFloat):
+            key = f"account:{code}"
+            acc = Account.objects.filter(code=code).select_related("parent").first()
+            if acc is not None:
+                parent = obj.get("parent")
+                same = (obj.get("name") == acc.name and isinstance(obj.get("name"), str)
+                        and (parent if parent is not None else None) == (acc.parent.code if acc.parent else None))
+                if same:
+                    doc = Document.objects.filter(identity=key).first()
+                    return PostResult("duplicate", doc)
+                raise DocError("duplicate_ref", f"科目 {code} 已存在，名称或上级科目不同", field="code")
+    elif typ in MASTER_TYPES:
+        code = obj.get("code")
+        if isinstance(code, str) and code and not isinstance(code, JFloat):
+            key = f"{typ}:{code}"
+            if MASTER_MODELS[typ].objects.filter(code=code).exists():
+                doc = Document.objects.filter(identity=key).first()
+                if doc and doc.canonical == ctx.canonical:
+                    return PostResult("duplicate", doc)
+                raise DocError("duplicate_ref", f"编码 {code} 已存在且内容不同", field="code")
+    elif typ in OPENING_TYPES or typ in BUSINESS_TYPES:
+        ref = obj.get("ref")
+        if isinstance(ref, str) and ref and not isinstance(ref, JFloat):
+            key = f"{typ}:{ref}"
+        elif typ in OPENING_TYPES and ref is None:
+            key = f"{typ}#" + hashlib.sha256(ctx.canonical.encode()).hexdigest()
+        if key:
+            doc = Document.objects.filter(identity=key).first()
+            if doc is not None:
+                if doc.canonical == ctx.canonical:
+                    return PostResult("duplicate", doc)
+                raise DocError("duplicate_ref", f"单据编号 {ref} 已存在且内容不同", field="ref")
+    ctx.identity = key or ""
+    return None

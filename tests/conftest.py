@@ -1,0 +1,52 @@
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("STOCKBOOK_FAST_HASHER", "1")
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+if not SHARED.exists():
+    SHARED = Path(os.environ.get("STOCKBOOK_SHARED", "/work/shared"))
+
+
+@pytest.fixture
+def books(db):
+    from stockbook.posting.books import Books
+
+    return Books()
+
+
+@pytest.fixture
+def post_json(db):
+    """post(JSON text or dict) → PostResult, through the one post() path."""
+    from stockbook.core.jsonio import loads
+    from stockbook.posting.service import post
+
+    def _post(doc, **kw):
+        if isinstance(doc, str):
+            doc = loads(doc)
+        return post(doc, **kw)
+
+    return _post
+
+
+COMPANY = {"type": "company", "code": "ACME", "name": "示例商贸有限公司", "chart": "small_enterprise",
+           "costing_method": "moving_average", "start_period": "2026-01", "currency": "CNY"}
+
+
+@pytest.fixture
+def company(post_json):
+    post_json(dict(COMPANY))
+    post_json({"type": "warehouse", "code": "WH1", "name": "主仓"})
+    post_json({"type": "item", "code": "A001", "name": "铜线", "uom": "kg", "units": {"t": "1000"}, "tax_rate": "0.13", "account": "1405"})
+    post_json({"type": "supplier", "code": "S01", "name": "供应商一"})
+    post_json({"type": "customer", "code": "C01", "name": "客户一", "credit_limit": "100000.00"})
+    from stockbook.masterdata.models import Company
+
+    return Company.current()
+
+
+def jl(*objs) -> str:
+    return "\n".join(json.dumps(o, ensure_ascii=False) for o in objs) + "\n"
