@@ -1,2 +1,10 @@
-from django.urls import path
-urlpatterns = []
+from django.contrib import admin
+from django.urls import include, path
+
+from stockbook.interchange.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("stockbook.web.urls")),
+]
