@@ -1,0 +1,222 @@
+"""The post() path for master data, openings, journals and period close: contract rules and error codes."""
+import pytest
+
+from stockbook.core.errors import DocError
+from stockbook.ledger.models import Account, Period, Voucher, VoucherLine, VoucherSequence
+from stockbook.masterdata.models import Customer, Item, Warehouse
+from stockbook.posting.models import Document
+from tests.conftest import COMPANY
+
+
+def counts():
+    return (Document.objects.count(), Voucher.objects.count(), VoucherLine.objects.count(),
+            VoucherSequence.objects.filter(last__gt=0).count(), Item.objects.count(), Account.objects.count())
+
+
+def rejects(post_json, doc, code):
+    before = counts()
+    with pytest.raises(DocError) as e:
+        post_json(doc)
+    assert e.value.code == code, e.value.message
+    assert counts() == before, "a rejected document must leave nothing behind"
+    return e.value
+
+
+J = {"type": "journal", "ref": "J1", "date": "2026-01-05",
+     "lines": [{"account": "1002", "debit": "100.00"}, {"account": "3001", "credit": "100.00"}]}
+
+
+def test_documents_before_company(post_json):
+    # warehouses, suppliers and customers may precede the company; items, accounts and documents may not
+    assert post_json({"type": "warehouse", "code": "W0", "name": "先建仓库"}).posted
+    rejects(post_json, {"type": "item", "code": "X", "name": "x", "uom": "个"}, "invalid_value")
+    rejects(post_json, dict(J), "invalid_value")
+
+
+def test_second_company_and_duplicate_company(post_json, company):
+    assert post_json(dict(COMPANY)).status == "duplicate"
+    rejects(post_json, {**COMPANY, "name": "另一家"}, "duplicate_ref")
+    rejects(post_json, {**COMPANY, "code": "OTHER"}, "duplicate_ref")
+
+
+@pytest.mark.parametrize("field,value", [("chart", "ifrs"), ("costing_method", "lifo"), ("start_period", "2026-13"),
+                                         ("start_period", "202601"), ("currency", "USD"), ("code", ""), ("name", 5)])
+def test_company_bad_values(post_json, field, value):
+    rejects(post_json, {**COMPANY, field: value}, "invalid_value")
+
+
+def test_enterprise_chart(post_json):
+    post_json({**COMPANY, "chart": "enterprise"})
+    assert Account.objects.get(code="4001").name == "实收资本"
+    assert Account.objects.get(code="6001").name == "主营业务收入"
+    assert Account.objects.get(code="5001").name == "生产成本"
+    assert Account.objects.filter(code="222102", parent__code="2221").exists()
+
+
+def test_master_data_duplicates(post_json, company):
+    wh = {"type": "warehouse", "code": "WH1", "name": "主仓"}
+    assert post_json(dict(wh)).status == "duplicate"
+    rejects(post_json, {**wh, "name": "改名"}, "duplicate_ref")
+    item = {"type": "item", "code": "A001", "name": "铜线", "uom": "kg", "units": {"t": "1000"}, "tax_rate": "0.13", "account": "1405"}
+    assert post_json(dict(item)).status == "duplicate"
+    # same content, keys in another order: still a duplicate
+    assert post_json({"account": "1405", "tax_rate": "0.13", "units": {"t": "1000"}, "uom": "kg", "name": "铜线", "code": "A001", "type": "item"}).status == "duplicate"
+    rejects(post_json, {**item, "tax_rate": "0.130"}, "duplicate_ref")  # numbers compared by their text
+
+
+@pytest.mark.parametrize("patch,code", [
+    ({"uom": ""}, "invalid_value"),
+    ({"account": "9999"}, "unknown_account"),
+    ({"tax_rate": "1"}, "invalid_value"),
+    ({"tax_rate": 0.13}, "invalid_value"),
+    ({"units": {"t": "0"}}, "invalid_value"),
+    ({"units": ["t"]}, "invalid_value"),
+    ({"costing_method": "lifo"}, "invalid_value"),
+    ({"safety_min": "10", "safety_max": "5"}, "invalid_value"),
+])
+def test_item_bad_values(post_json, company, patch, code):
+    rejects(post_json, {"type": "item", "code": "B001", "name": "轴承", "uom": "个", **patch}, code)
+
+
+def test_item_defaults_and_units(post_json, company):
+    post_json({"type": "item", "code": "B001", "name": "轴承", "uom": "个", "units": {"箱": "24"}, "barcodes": ["6901234567892"]})
+    it = Item.objects.get(code="B001")
+    assert it.account.code == "1405"
+    assert {u.name: u.factor for u in it.units.all()} == {"箱": 24}
+    rejects(post_json, {"type": "item", "code": "B002", "name": "x", "uom": "个", "barcodes": ["6901234567892"]}, "duplicate_ref")
+
+
+def test_customer_credit_limit(post_json, company):
+    post_json({"type": "customer", "code": "C02", "name": "客户二", "credit_limit": "0.00"})
+    assert Customer.objects.get(code="C02").credit_limit == 0
+    assert Customer.objects.get(code="C01").credit_limit == 10000000
+    rejects(post_json, {"type": "customer", "code": "C03", "name": "x", "credit_limit": "-1.00"}, "invalid_value")
+    rejects(post_json, {"type": "customer", "code": "C03", "name": "x", "credit_limit": "1.001"}, "invalid_value")
+
+
+def test_accounts(post_json, company):
+    assert post_json({"type": "account", "code": "560201", "name": "管理费用-办公费", "parent": "5602"}).posted
+    assert post_json({"type": "account", "code": "560201", "name": "管理费用-办公费", "parent": "5602"}).status == "duplicate"
+    # the chart's own accounts: identical when code, parent and name agree
+    assert post_json({"type": "account", "code": "220202", "name": "应付账款-暂估", "parent": "2202"}).status == "duplicate"
+    rejects(post_json, {"type": "account", "code": "560201", "name": "改名", "parent": "5602"}, "duplicate_ref")
+    rejects(post_json, {"type": "account", "code": "990101", "name": "x", "parent": "9901"}, "unknown_account")
+    rejects(post_json, {"type": "account", "code": "56021", "name": "x", "parent": "5602"}, "invalid_value")
+    rejects(post_json, {"type": "account", "code": "5603AB", "name": "x", "parent": "5603"}, "invalid_value")
+    rejects(post_json, {"type": "account", "code": "560301", "name": "x", "parent": "5602"}, "invalid_value")
+    assert Account.objects.get(code="560201").level == 2
+
+
+def test_journal_posts_numbered_balanced_voucher(post_json, company):
+    r = post_json(dict(J))
+    v = r.vouchers[0]
+    assert v.display_number == "记-2026-01-0001"
+    assert [(ln.account.code, ln.debit, ln.credit, ln.doc_line) for ln in v.lines.all()] == [("1002", 10000, 0, 1), ("3001", 0, 10000, 2)]
+    r2 = post_json({**J, "ref": "J2", "date": "2026-01-31"})
+    assert r2.vouchers[0].number == 2
+    r3 = post_json({**J, "ref": "J3", "date": "2026-02-01"})
+    assert r3.vouchers[0].display_number == "记-2026-02-0001"
+    assert post_json(dict(J)).status == "duplicate"
+    rejects(post_json, {**J, "memo": "不同"}, "duplicate_ref")
+
+
+def test_journal_dimensions(post_json, company):
+    post_json({"type": "journal", "ref": "J9", "date": "2026-01-05", "lines": [
+        {"account": "1122", "debit": "50.00", "customer": "C01"},
+        {"account": "1405", "credit": "50.00", "item": "A001", "warehouse": "WH1"}]})
+    ln = VoucherLine.objects.get(account__code="1405")
+    assert (ln.item.code, ln.warehouse.code) == ("A001", "WH1")
+
+
+@pytest.mark.parametrize("doc,code", [
+    ({**J, "ref": ""}, "invalid_value"),
+    ({k: v for k, v in J.items() if k != "ref"}, "invalid_value"),
+    ({**J, "date": "2026-02-30"}, "invalid_value"),
+    ({**J, "date": "2026-1-05"}, "invalid_value"),
+    ({**J, "time": "24:00:00"}, "invalid_value"),
+    ({**J, "date": "2025-12-31"}, "period_closed"),
+    ({**J, "type": "jornal"}, "invalid_value"),
+    ({**J, "lines": []}, "invalid_value"),
+    ({**J, "lines": "x"}, "invalid_value"),
+    ({**J, "lines": [{"account": "1002", "debit": "100.00"}, {"account": "3001", "credit": "99.99"}]}, "unbalanced"),
+    ({**J, "lines": [{"account": "1009", "debit": "100.00"}, {"account": "3001", "credit": "100.00"}]}, "unknown_account"),
+    ({**J, "lines": [{"account": "1002", "debit": "100.00", "credit": "1.00"}, {"account": "3001", "credit": "100.00"}]}, "invalid_value"),
+    ({**J, "lines": [{"account": "1002"}, {"account": "3001", "credit": "100.00"}]}, "invalid_value"),
+    ({**J, "lines": [{"account": "1002", "debit": "-100.00"}, {"account": "3001", "credit": "-100.00"}]}, "invalid_value"),
+    ({**J, "lines": [{"account": "1002", "debit": "１００.00"}, {"account": "3001", "credit": "100.00"}]}, "invalid_value"),
+    ({**J, "lines": [{"account": "1002", "debit": "abc"}, {"account": "3001", "credit": "100.00"}]}, "invalid_value"),
+    ({**J, "lines": [{"account": "1122", "debit": "100.00", "customer": "NOPE"}, {"account": "3001", "credit": "100.00"}]}, "unknown_party"),
+    ({**J, "lines": [{"account": "2202", "debit": "100.00", "supplier": "NOPE"}, {"account": "3001", "credit": "100.00"}]}, "unknown_party"),
+    ({**J, "lines": [{"account": "1405", "debit": "100.00", "item": "NOPE"}, {"account": "3001", "credit": "100.00"}]}, "unknown_item"),
+    ({**J, "lines": [{"account": "1405", "debit": "100.00", "warehouse": "NOPE"}, {"account": "3001", "credit": "100.00"}]}, "unknown_warehouse"),
+    ([1, 2], "invalid_value"),
+    (5, "invalid_value"),
+])
+def test_journal_bad_input(post_json, company, doc, code):
+    rejects(post_json, doc, code)
+
+
+def test_first_failing_line_is_reported(post_json, company):
+    e = rejects(post_json, {**J, "lines": [{"account": "1002", "debit": "100.00"}, {"account": "9", "credit": "100.00"}]}, "unknown_account")
+    assert e.line == 2
+
+
+OB = {"type": "opening_balance", "date": "2025-12-31", "lines": [{"account": "1002", "debit": "1000.00"}, {"account": "3001", "credit": "1000.00"}]}
+
+
+def test_openings(post_json, company):
+    r = post_json(dict(OB))
+    assert r.vouchers[0].kind == "opening"
+    assert post_json(dict(OB)).status == "duplicate"  # the whole line is the identity
+    assert post_json({**OB, "date": "2025-12-30"}).posted  # one more opening
+    assert post_json({**OB, "ref": "QC-1"}).posted
+    rejects(post_json, {**OB, "ref": "QC-1", "date": "2025-12-01"}, "duplicate_ref")
+    rejects(post_json, {**OB, "ref": ""}, "invalid_value")
+    rejects(post_json, {**OB, "date": "2026-01-01"}, "invalid_value")
+    rejects(post_json, {**OB, "lines": [{"account": "1002", "debit": "1000.00"}, {"account": "3001", "credit": "999.00"}]}, "unbalanced")
+    st = {"type": "opening_stock", "date": "2025-12-31", "warehouse": "WH1", "lines": [{"item": "A001", "qty": "0.5", "uom": "t", "amount": "25.00"}]}
+    r = post_json(dict(st))
+    line = r.document.lines.get()
+    assert (line.qty_base, line.amount) == (500 * 10000, 2500)
+    rejects(post_json, {**st, "lines": [{"item": "A001", "qty": "1", "uom": "箱", "amount": "1.00"}]}, "unknown_unit")
+    rejects(post_json, {**st, "lines": [{"item": "NOPE", "qty": "1", "amount": "1.00"}]}, "unknown_item")
+    rejects(post_json, {**st, "warehouse": "NOPE"}, "unknown_warehouse")
+    rejects(post_json, {**st, "lines": [{"item": "A001", "qty": "0.00001", "uom": "t", "amount": "1.00"}]}, "invalid_value")
+    assert post_json({**st, "lines": [{"item": "A001", "qty": "1", "amount": "0"}]}).posted  # amount may be 0
+    # once a period is closed, no more openings
+    post_json({"type": "period_close", "ref": "C1", "date": "2026-01-31", "period": "2026-01"})
+    rejects(post_json, {**OB, "date": "2025-11-30"}, "period_closed")
+
+
+def test_period_close_order_and_lock(post_json, company):
+    rejects(post_json, {"type": "period_close", "ref": "C2", "date": "2026-02-28", "period": "2026-02"}, "invalid_value")
+    rejects(post_json, {"type": "period_close", "ref": "C0", "date": "2026-01-31", "period": "2025-12"}, "period_closed")
+    rejects(post_json, {"type": "period_close", "ref": "C0", "date": "2026-01-31", "period": "2026-1"}, "invalid_value")
+    post_json({"type": "period_close", "ref": "C1", "date": "2026-01-31", "period": "2026-01"})
+    assert Period.objects.get(period=202601).status == "closed"
+    rejects(post_json, {**J, "ref": "JX"}, "period_closed")
+    rejects(post_json, {"type": "period_close", "ref": "C1b", "date": "2026-02-28", "period": "2026-01"}, "period_closed")
+    rejects(post_json, {"type": "period_close", "ref": "C2", "date": "2026-01-31", "period": "2026-02"}, "period_closed")  # dated in a closed period
+    # documents of the next month may be posted before its close
+    assert post_json({**J, "ref": "JF", "date": "2026-02-10"}).posted
+
+
+def test_reopen(post_json, company):
+    from stockbook.posting.handlers.period import reopen_period
+
+    post_json({"type": "period_close", "ref": "C1", "date": "2026-01-31", "period": "2026-01"})
+    post_json({"type": "period_close", "ref": "C2", "date": "2026-02-28", "period": "2026-02"})
+    with pytest.raises(DocError):
+        reopen_period("2026-01")  # only the latest closed period
+    reopen_period("2026-02")
+    assert post_json({**J, "ref": "JF", "date": "2026-02-10"}).posted
+    rejects(post_json, {**J, "ref": "JJ"}, "period_closed")
+
+
+def test_safe_delete_disables_referenced(post_json, company):
+    post_json(dict(J, lines=[{"account": "1405", "debit": "1.00", "warehouse": "WH1"}, {"account": "3001", "credit": "1.00"}]))
+    wh = Warehouse.objects.get(code="WH1")
+    assert wh.safe_delete() == "disabled"
+    assert Warehouse.objects.get(code="WH1").active is False
+    post_json({"type": "warehouse", "code": "WH9", "name": "空仓"})
+    assert Warehouse.objects.get(code="WH9").safe_delete() == "deleted"
