@@ -1,9 +1,11 @@
 """Report names → builders, shared by the CLI, the REST API and the web pages."""
 from stockbook.core.errors import DocError
 
+LEDGER_DIMS = ("customer", "supplier", "item", "warehouse")
+
 
 def build_report(name: str, p: dict):
-    from . import trial_balance
+    from . import ledgers, trial_balance
 
     if name == "trial-balance":
         if not p.get("start") or not p.get("end"):
@@ -11,4 +13,10 @@ def build_report(name: str, p: dict):
         if p["start"] > p["end"]:
             raise DocError("invalid_value", "开始日期不能晚于结束日期")
         return trial_balance.trial_balance(p["start"], p["end"])
+    if name == "general-ledger":
+        if any(p.get(k) for k in LEDGER_DIMS):
+            raise DocError("invalid_value", "总账不按辅助核算筛选，请使用明细账 detail-ledger")
+        return ledgers.general_ledger(p.get("account"), p.get("start"), p.get("end"))
+    if name == "detail-ledger":
+        return ledgers.detail_ledger(p.get("account"), p.get("start"), p.get("end"), {k: p.get(k) for k in LEDGER_DIMS})
     raise DocError("invalid_value", f"报表 {name} 尚未提供")
