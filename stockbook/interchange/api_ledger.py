@@ -1,0 +1,147 @@
+"""Vouchers, reports and periods over REST.
+
+- GET /api/vouchers (``period=YYYY-MM``, ``account`` (and its sub-accounts), ``date_from``, ``date_to``,
+  ``limit``/``offset``) and GET /api/vouchers/{id} with its lines.
+- GET /api/reports/{name}: ``format=json`` returns exactly the contract shape (section 5); csv, xlsx, pdf
+  and table come as files.
+- GET /api/periods, POST /api/periods/{period}/reopen (反结账, needs the ``ledger.change_period`` permission).
+"""
+from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
+from ninja import Query, Router
+
+from stockbook.core.errors import DocError
+from stockbook.core.money import fmt_money
+from stockbook.ledger.models import Account, Period, Voucher, VoucherLine
+from stockbook.posting.fields import parse_date, parse_period, period_str
+
+from .api_common import IDEMPOTENCY_PARAM, idempotent, json_response, not_found, run_write
+from .api_documents import ERROR_SCHEMA, _json
+from .api_master import check_text
+
+router = Router()
+
+
+def _date(v, key):
+    if v is None or v == "":
+        return None
+    check_text(v)
+    return parse_date(v, key)
+
+
+def ser_voucher(v, lines=False):
+    d = {
+        "id": v.pk, "number": v.display_number, "date": v.date.isoformat(), "period": period_str(v.period),
+        "kind": v.kind, "memo": v.memo,
+        "document": {"id": v.document_id, "type": v.document.type, "ref": v.document.ref} if v.document_id else None,
+        "debit_total": fmt_money(v.debit_total), "credit_total": fmt_money(v.credit_total),
+    }
+    if lines:
+        d["lines"] = [
+            {
+                "line_no": ln.line_no, "account": ln.account.code, "account_name": ln.account.name,
+                "debit": fmt_money(ln.debit), "credit": fmt_money(ln.credit), "summary": ln.summary,
+                "customer": ln.customer.code if ln.customer_id else None,
+                "supplier": ln.supplier.code if ln.supplier_id else None,
+                "item": ln.item.code if ln.item_id else None,
+                "warehouse": ln.warehouse.code if ln.warehouse_id else None,
+                "doc_line": ln.doc_line,
+                "corrects": ln.corrects_id,
+            }
+            for ln in v.lines.select_related("account", "customer", "supplier", "item", "warehouse").order_by("line_no")
+        ]
+    return d
+
+
+@router.get("/vouchers", tags=["ledger"], summary="Vouchers (凭证), newest filters first")
+def list_vouchers(request, period: str | None = None, account: str | None = None, date_from: str | None = None,
+                  date_to: str | None = None, limit: int = Query(100, ge=1, le=1000),
+                  offset: int = Query(0, ge=0, le=1_000_000_000)):
+    check_text(period, account)
+    qs = Voucher.objects.select_related("document")
+    if period:
+        qs = qs.filter(period=parse_period(period, "period"))
+    d1, d2 = _date(date_from, "date_from"), _date(date_to, "date_to")
+    if d1:
+        qs = qs.filter(date__gte=d1)
+    if d2:
+        qs = qs.filter(date__lte=d2)
+    if account:
+        acc = Account.objects.filter(code=account).first()
+        if acc is None:
+            raise DocError("unknown_account", f"会计科目 {account} 不存在", field="account")
+        qs = qs.filter(Exists(VoucherLine.objects.filter(voucher=OuterRef("pk"), account__code__startswith=acc.code)))
+    qs = qs.order_by("date", "word", "period", "number")
+    return json_response({"count": qs.count(), "items": [ser_voucher(v) for v in qs[offset:offset + limit]]})
+
+
+@router.get("/vouchers/{int:voucher_id}", tags=["ledger"], summary="One voucher with its lines",
+            openapi_extra={"responses": {404: _json(ERROR_SCHEMA, "No such voucher")}})
+def get_voucher(request, voucher_id: int):
+    v = Voucher.objects.select_related("document").filter(pk=voucher_id).first() if voucher_id < 2**63 else None
+    if v is None:
+        return not_found(f"凭证 {voucher_id} 不存在")
+    return json_response(ser_voucher(v, lines=True))
+
+
+EXT = {"csv": "csv", "xlsx": "xlsx", "pdf": "pdf", "table": "txt"}
+
+
+@router.get("/reports/{name}", tags=["reports"],
+            summary="A report: trial-balance (from, to), stock-balance / reconcile (as_of), general-ledger, detail-ledger",
+            openapi_extra={"responses": {422: _json(ERROR_SCHEMA, "Bad parameters")}})
+def get_report(request, name: str, start: str | None = Query(None, alias="from"), end: str | None = Query(None, alias="to"),
+               as_of: str | None = None, account: str | None = None, customer: str | None = None,
+               supplier: str | None = None, item: str | None = None, warehouse: str | None = None,
+               format: str = Query("json", pattern="^(json|table|csv|xlsx|pdf)$")):
+    from stockbook.reports.base import CONTENT_TYPES, render
+    from stockbook.reports.registry import build_report
+
+    check_text(name, account, customer, supplier, item, warehouse)
+    params = {"as_of": _date(as_of, "as_of"), "start": _date(start, "from"), "end": _date(end, "to"),
+              "account": account or None, "customer": customer or None, "supplier": supplier or None,
+              "item": item or None, "warehouse": warehouse or None}
+    rep = build_report(name, params)
+    out = render(rep, format)
+    resp = HttpResponse(out, content_type=CONTENT_TYPES[format])
+    if format in EXT:
+        suffix = (params["as_of"] or params["end"] or "").__str__()
+        fname = f"{name}{'-' + suffix if suffix else ''}.{EXT[format]}"
+        disp = "inline" if format == "table" else "attachment"
+        resp["Content-Disposition"] = f'{disp}; filename="{fname}"'
+    return resp
+
+
+def ser_period(p):
+    return {"period": period_str(p.period), "status": p.status,
+            "closed_at": p.closed_at.isoformat() if p.closed_at else None,
+            "closed_by": p.closed_by.username if p.closed_by_id else None}
+
+
+@router.get("/periods", tags=["ledger"], summary="Accounting periods and their status")
+def list_periods(request):
+    from stockbook.masterdata.models import Company
+    from stockbook.posting.books import Books
+    from stockbook.posting.handlers.period import next_open_period
+
+    c = Company.current()
+    body = {"start_period": c.start_period_str if c else None,
+            "next_to_close": period_str(next_open_period(Books())) if c else None,
+            "items": [ser_period(p) for p in Period.objects.select_related("closed_by").order_by("period")]}
+    return json_response(body)
+
+
+@router.post("/periods/{period}/reopen", tags=["ledger"], summary="Reopen (反结账) the latest closed period",
+             openapi_extra={"responses": {403: _json(ERROR_SCHEMA, "Not allowed"), 422: _json(ERROR_SCHEMA, "Rejected")},
+                            "parameters": [IDEMPOTENCY_PARAM]})
+def reopen(request, period: str):
+    from stockbook.posting.handlers.period import reopen_period
+
+    def fn():
+        check_text(period)
+        if not request.auth.has_perm("ledger.change_period"):
+            raise DocError("not_allowed", "没有反结账权限（需要 ledger.change_period）")
+        row = reopen_period(period, user=request.auth)
+        return json_response(ser_period(row))
+
+    return idempotent(request, lambda: run_write(fn))
