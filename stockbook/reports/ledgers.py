@@ -6,9 +6,10 @@ edges of the range (a range may start or end mid-month) and, for the detail ledg
 With a dimension filter (customer, supplier, item, warehouse) there is no per-dimension balance table, so
 the opening and year-to-date figures are one aggregate query over the filtered voucher lines.
 
-Balance direction: a balance is shown in the account's own direction (借 for a debit account, 贷 for a
-credit account) and is negative when it lies on the other side; a zero balance is 平. The JSON carries
-the amount as a string with two decimals and the direction as 借/贷/平.
+Balance direction: as in the 借或贷 column of a paper book, a balance is an amount ≥ 0 with its side 借 or 贷
+(平 when zero): a bank account (借 account) shows 借 1000.00, 实收资本 (贷 account) 贷 1500.00, and an
+overdrawn bank account 贷 20.00 rather than a negative figure. The report header names the account's own
+direction ("direction" in the JSON). Money is a string with two decimals.
 """
 from datetime import date, timedelta
 
@@ -103,10 +104,10 @@ def resolve_dims(params: dict | None) -> tuple[dict, list[str]]:
 # --- balances ------------------------------------------------------------------------------------------
 
 def direction_of(acc: Account, net: int) -> tuple[str, int]:
-    """(借/贷/平, amount in 分 in the account's direction) of a debit-minus-credit ``net``."""
+    """(借/贷/平, amount in 分 ≥ 0) of a debit-minus-credit ``net``, as the 借或贷 column of a book shows it."""
     if net == 0:
         return "平", 0
-    return ("借", net) if acc.direction == "D" else ("贷", -net)
+    return ("借", net) if net > 0 else ("贷", -net)
 
 
 class Turnover:

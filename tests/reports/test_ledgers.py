@@ -46,7 +46,7 @@ def test_general_ledger_by_month_with_sub_accounts(ledger_books):
 def test_general_ledger_sub_account_alone(ledger_books):
     rows = gl_rows("100202", "2026-01-01", "2026-02-28")
     assert [(r["debit"], r["credit"], r["closing"], r["direction"]) for r in rows] == [
-        ("10.00", "30.00", "-20.00", "借"), ("0.00", "0.00", "-20.00", "借")]
+        ("10.00", "30.00", "20.00", "贷"), ("0.00", "0.00", "20.00", "贷")]
 
 
 def test_general_ledger_credit_account_direction(ledger_books):
@@ -84,7 +84,9 @@ def test_general_ledger_agrees_with_trial_balance(ledger_books):
             t = tb[code]
             assert sum(float(r["debit"]) for r in rows) == pytest.approx(float(t["debit"]))
             assert sum(float(r["credit"]) for r in rows) == pytest.approx(float(t["credit"]))
-            assert rows[0]["opening"] == t["opening"] and rows[-1]["closing"] == t["closing"]
+            sign = {"借": "", "平": "", "贷": "-"}
+            assert sign[rows[0]["opening_direction"]] + rows[0]["opening"] == t["opening"].replace("-0.00", "0.00")
+            assert sign[rows[-1]["direction"]] + rows[-1]["closing"] == t["closing"]
 
 
 def test_detail_ledger_running_balance_and_month_totals(ledger_books):
