@@ -47,17 +47,34 @@ def not_found(message: str) -> HttpResponse:
     return error_response("unknown_reference", message, 404)
 
 
-def _depth(v) -> int:
-    """Nesting depth of a parsed JSON value, without recursion."""
-    best, stack = 0, [(v, 1)]
+def check_text(*values):
+    """Path and query strings: no NUL characters (PostgreSQL refuses them), bounded length."""
+    for v in values:
+        if isinstance(v, str) and ("\x00" in v or len(v) > 500):
+            raise DocError("invalid_value", "参数包含非法字符或过长")
+
+
+def _check_value(v):
+    """Walk a parsed JSON value without recursion: bounded nesting, and strings (keys too) that a database
+    can store: no lone surrogates (``"\\ud800"``) and no NUL characters."""
+    stack = [(v, 1)]
     while stack:
         x, d = stack.pop()
         if isinstance(x, (dict, list)):
-            best = max(best, d)
             if d > MAX_DEPTH:
-                return d
-            stack.extend((y, d + 1) for y in (x.values() if isinstance(x, dict) else x))
-    return best
+                raise DocError("invalid_value", "JSON 嵌套层次过深")
+            if isinstance(x, dict):
+                stack.extend((k, d) for k in x.keys())
+                stack.extend((y, d + 1) for y in x.values())
+            else:
+                stack.extend((y, d + 1) for y in x)
+        elif isinstance(x, str):
+            if "\x00" in x:
+                raise DocError("invalid_value", "字符串中不能含有 NUL 字符")
+            try:
+                x.encode("utf-8")
+            except UnicodeEncodeError:
+                raise DocError("invalid_value", "字符串中含有无效的 Unicode 代理字符")
 
 
 def read_json_body(request, *, want_object=True):
@@ -80,8 +97,7 @@ def read_json_body(request, *, want_object=True):
         obj = loads(text)
     except (ValueError, RecursionError) as e:  # NotJSON, and ints beyond Python's digit limit
         raise DocError("invalid_value", f"请求体不是有效的 JSON：{str(e)[:200]}")
-    if _depth(obj) > MAX_DEPTH:
-        raise DocError("invalid_value", "JSON 嵌套层次过深")
+    _check_value(obj)
     if want_object and not isinstance(obj, dict):
         raise DocError("invalid_value", "请求体必须是一个 JSON 对象")
     return obj

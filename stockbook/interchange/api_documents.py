@@ -12,7 +12,7 @@ from stockbook.core.errors import DocError
 from stockbook.posting.models import Document
 from stockbook.posting.service import ALL_TYPES, MASTER_TYPES, post, ref_of
 
-from .api_common import IDEMPOTENCY_PARAM, idempotent, json_response, not_found, read_json_body, run_write
+from .api_common import IDEMPOTENCY_PARAM, check_text, idempotent, json_response, not_found, read_json_body, run_write
 
 router = Router(tags=["documents"])
 
@@ -116,6 +116,7 @@ def document_json(doc) -> dict:
     openapi_extra={"responses": {404: _json(ERROR_SCHEMA, "No such document")}},
 )
 def get_document(request, type: str, ref: str):
+    check_text(type, ref)
     if type not in ALL_TYPES:
         raise DocError("invalid_value", f"未知的单据类型：{type!r}", field="type")
     doc = Document.objects.filter(identity=document_identity(type, ref)).first()

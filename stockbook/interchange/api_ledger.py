@@ -15,9 +15,8 @@ from stockbook.core.money import fmt_money
 from stockbook.ledger.models import Account, Period, Voucher, VoucherLine
 from stockbook.posting.fields import parse_date, parse_period, period_str
 
-from .api_common import IDEMPOTENCY_PARAM, idempotent, json_response, not_found, run_write
+from .api_common import IDEMPOTENCY_PARAM, check_text, idempotent, json_response, not_found, run_write
 from .api_documents import ERROR_SCHEMA, _json
-from .api_master import check_text
 
 router = Router()
 

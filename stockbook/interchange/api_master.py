@@ -23,17 +23,10 @@ from stockbook.ledger.models import Account
 from stockbook.masterdata.models import Customer, Item, Region, Supplier, Warehouse
 from stockbook.posting.models import Document
 
-from .api_common import IDEMPOTENCY_PARAM, error_response, idempotent, json_response, not_found, read_json_body, run_write
+from .api_common import IDEMPOTENCY_PARAM, check_text, error_response, idempotent, json_response, not_found, read_json_body, run_write
 from .api_documents import ERROR_SCHEMA, _json, post_and_respond
 
 router = Router(tags=["master data"])
-
-
-def check_text(*values):
-    """Path and query strings: no NUL characters (PostgreSQL refuses them), bounded length."""
-    for v in values:
-        if isinstance(v, str) and ("\x00" in v or len(v) > 500):
-            raise DocError("invalid_value", "参数包含非法字符或过长")
 
 
 def _num(d) -> str | None:
