@@ -1,0 +1,69 @@
+"""Dashboard, company settings and the source-document page."""
+import json
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from stockbook.core.errors import DocError
+from stockbook.ledger.models import Account, Period, Voucher
+from stockbook.masterdata.models import Company, Customer, Item, Supplier, Warehouse
+from stockbook.posting.models import Document
+from stockbook.posting.service import TYPE_NAMES, post
+
+from ..forms import CompanyEditForm, CompanyForm
+from .common import apply_doc_error, current_open_period
+
+
+def home(request):
+    company = Company.current()
+    open_p = current_open_period()
+    counts = [
+        (_("Items"), Item.objects.filter(active=True).count(), reverse("web:master_list", args=["items"])),
+        (_("Warehouses"), Warehouse.objects.filter(active=True).count(), reverse("web:master_list", args=["warehouses"])),
+        (_("Suppliers"), Supplier.objects.filter(active=True).count(), reverse("web:master_list", args=["suppliers"])),
+        (_("Customers"), Customer.objects.filter(active=True).count(), reverse("web:master_list", args=["customers"])),
+        (_("Accounts"), Account.objects.filter(active=True).count(), reverse("web:account_list")),
+        (_("Vouchers"), Voucher.objects.count(), reverse("web:voucher_list")),
+    ]
+    ctx = {"company": company, "open_period": open_p, "counts": counts,
+           "open_vouchers": Voucher.objects.filter(period=open_p).count() if open_p else 0,
+           "last_closed": Period.objects.filter(status=Period.CLOSED).order_by("-period").first(),
+           "recent": Voucher.objects.order_by("-created_at", "-id")[:8]}
+    return render(request, "web/home.html", ctx)
+
+
+def company(request):
+    comp = Company.current()
+    if comp is None:
+        form = CompanyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                post(form.to_doc(), user=request.user, source="web")
+            except DocError as e:
+                apply_doc_error(form, e)
+            else:
+                messages.success(request, _("Company created with its chart of accounts."))
+                return redirect("web:company")
+        return render(request, "web/company.html", {"form": form, "company": None})
+    form = CompanyEditForm(request.POST or None, initial={"name": comp.name, "tax_id": comp.tax_id})
+    if request.method == "POST" and form.is_valid():
+        comp.name = form.cleaned_data["name"]
+        comp.tax_id = form.cleaned_data["tax_id"]
+        comp.save(update_fields=["name", "tax_id"])
+        messages.success(request, _("Company settings saved."))
+        return redirect("web:company")
+    return render(request, "web/company.html", {"form": form, "company": comp})
+
+
+def document_detail(request, pk):
+    doc = get_object_or_404(Document, pk=pk)
+    try:
+        pretty = json.dumps(json.loads(doc.canonical), ensure_ascii=False, indent=2)
+    except ValueError:
+        pretty = doc.canonical
+    return render(request, "web/document.html", {
+        "doc": doc, "type_name": TYPE_NAMES.get(doc.type, doc.type), "pretty": pretty,
+        "vouchers": doc.vouchers.order_by("id"),
+    })
