@@ -1,0 +1,145 @@
+"""Vouchers, reports and periods over REST."""
+import json
+
+import pytest
+
+
+def jr(ref, date, debit_acc, credit_acc, amount, **dims):
+    return {"type": "journal", "ref": ref, "date": date,
+            "lines": [dict({"account": debit_acc, "debit": amount}, **dims), {"account": credit_acc, "credit": amount}]}
+
+
+@pytest.fixture
+def booked(api, company):
+    assert api.post("/documents", {"type": "opening_balance", "date": "2025-12-31", "ref": "OB",
+                                   "lines": [{"account": "1002", "debit": "100000.00"}, {"account": "1405", "debit": "5000.00"},
+                                             {"account": "3001", "credit": "105000.00"}]}).status_code == 201
+    assert api.post("/documents", jr("J1", "2026-01-05", "1001", "1002", "500.00")).status_code == 201
+    assert api.post("/documents", jr("J2", "2026-01-20", "1122", "5001", "1200.00", customer="C01")).status_code == 201
+    assert api.post("/documents", jr("J3", "2026-02-03", "5602", "1001", "80.50")).status_code == 201
+
+
+def test_vouchers_list_filters(api, booked):
+    r = api.get("/vouchers")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["count"] == 4
+    nums = [v["number"] for v in body["items"]]
+    assert nums[1:] == ["记-2026-01-0001", "记-2026-01-0002", "记-2026-02-0001"]
+    v = body["items"][1]
+    assert v["document"]["type"] == "journal" and v["document"]["ref"] == "J1"
+    assert v["debit_total"] == "500.00" and v["credit_total"] == "500.00" and v["date"] == "2026-01-05"
+    assert [x["number"] for x in api.get("/vouchers", period="2026-02").json()["items"]] == ["记-2026-02-0001"]
+    assert api.get("/vouchers", account="1001").json()["count"] == 2
+    assert api.get("/vouchers", account="1122").json()["count"] == 1  # 1122 itself (and below)
+    assert api.get("/vouchers", account="2202").json()["count"] == 0
+    assert api.get("/vouchers", date_from="2026-01-06", date_to="2026-01-31").json()["count"] == 1
+    assert [x["number"] for x in api.get("/vouchers", limit=1, offset=2).json()["items"]] == ["记-2026-01-0002"]
+
+
+@pytest.mark.parametrize("params,code", [
+    ({"period": "2026-13"}, "invalid_value"), ({"period": "202601"}, "invalid_value"),
+    ({"date_from": "2026-02-30"}, "invalid_value"), ({"date_to": "yesterday"}, "invalid_value"),
+    ({"account": "9999"}, "unknown_account"), ({"limit": "0"}, "invalid_value"), ({"account": "\x00"}, "invalid_value"),
+])
+def test_vouchers_bad_filters(api, booked, params, code):
+    r = api.get("/vouchers", **params)
+    assert r.status_code == 422 and r.json()["error"] == code
+
+
+def test_voucher_detail(api, booked):
+    vid = api.get("/vouchers", period="2026-01").json()["items"][1]["id"]
+    v = api.get(f"/vouchers/{vid}").json()
+    assert v["number"] == "记-2026-01-0002"
+    assert [(ln["account"], ln["debit"], ln["credit"], ln["customer"], ln["doc_line"]) for ln in v["lines"]] == [
+        ("1122", "1200.00", "0.00", "C01", 1), ("5001", "0.00", "1200.00", None, 2)]
+    assert v["lines"][0]["account_name"] == "应收账款"
+    r = api.get("/vouchers/999999")
+    assert r.status_code == 404 and r.json()["error"] == "unknown_reference"
+    assert api.get("/vouchers/99999999999999999999999").status_code in (404, 422)
+
+
+def test_trial_balance_json_is_the_contract_shape(api, booked):
+    r = api.get("/reports/trial-balance", **{"from": "2026-01-01", "to": "2026-01-31"})
+    assert r.status_code == 200, r.content
+    assert r["Content-Type"].startswith("application/json")
+    body = r.json()
+    assert set(body) == {"report", "from", "to", "rows"}
+    assert body["report"] == "trial-balance" and body["from"] == "2026-01-01" and body["to"] == "2026-01-31"
+    rows = {row["account"]: row for row in body["rows"]}
+    assert rows["1001"] == {"account": "1001", "name": "库存现金", "opening": "0.00", "debit": "500.00", "credit": "0.00",
+                            "closing": "500.00"}
+    assert rows["1002"]["opening"] == "100000.00" and rows["1002"]["closing"] == "99500.00"
+    assert [row["account"] for row in body["rows"]] == sorted(rows)
+    # the same bytes as the CLI's --format json
+    from stockbook.reports.base import render
+    from stockbook.reports.registry import build_report
+    from datetime import date
+
+    rep = build_report("trial-balance", {"start": date(2026, 1, 1), "end": date(2026, 1, 31)})
+    assert json.loads(render(rep, "json")) == body
+
+
+@pytest.mark.parametrize("fmt,ctype,magic", [
+    ("csv", "text/csv", "\ufeff".encode()), ("xlsx", "application/vnd.openxmlformats", b"PK"),
+    ("table", "text/plain", None),
+])
+def test_report_files(api, booked, fmt, ctype, magic):
+    r = api.get("/reports/trial-balance", **{"from": "2026-01-01", "to": "2026-01-31", "format": fmt})
+    assert r.status_code == 200
+    assert r["Content-Type"].startswith(ctype)
+    if magic:
+        assert r.content.startswith(magic)
+    if fmt != "table":
+        assert "attachment" in r["Content-Disposition"] and f".{fmt}" in r["Content-Disposition"]
+
+
+def test_report_pdf(api, booked):
+    r = api.get("/reports/trial-balance", **{"from": "2026-01-01", "to": "2026-01-31", "format": "pdf"})
+    assert r.status_code == 200 and r.content.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("params", [
+    {"from": "2026-02-30", "to": "2026-03-01"}, {"from": "2026-01-01"}, {"from": "2026-02-01", "to": "2026-01-01"},
+    {"from": "2026-01-01", "to": "2026-01-31", "format": "docx"}, {"from": "１", "to": "2026-01-31"},
+])
+def test_report_bad_params(api, booked, params):
+    r = api.get("/reports/trial-balance", **params)
+    assert r.status_code == 422 and r.json()["error"] == "invalid_value"
+
+
+def test_unknown_report(api, company):
+    r = api.get("/reports/no-such-report", as_of="2026-01-31")
+    assert r.status_code == 422 and r.json()["error"] == "invalid_value"
+
+
+def test_ledger_reports_through_api(api, booked):
+    r = api.get("/reports/general-ledger", account="1001", **{"from": "2026-01-01", "to": "2026-02-28"})
+    assert r.status_code in (200, 422), r.content
+    if r.status_code == 200:
+        assert r.json()["report"] == "general-ledger"
+    r = api.get("/reports/detail-ledger", account="1122", customer="C01", **{"from": "2026-01-01", "to": "2026-01-31"})
+    assert r.status_code in (200, 422), r.content
+
+
+def test_periods_and_reopen(api, admin_api, booked):
+    r = api.get("/periods")
+    assert r.json() == {"start_period": "2026-01", "next_to_close": "2026-01", "items": []}
+    api.post("/documents", {"type": "period_close", "ref": "CL1", "date": "2026-01-31", "period": "2026-01"})
+    body = api.get("/periods").json()
+    assert body["next_to_close"] == "2026-02"
+    assert [(p["period"], p["status"]) for p in body["items"]] == [("2026-01", "closed")]
+    # reopen needs the permission
+    r = api.post("/periods/2026-01/reopen")
+    assert r.status_code == 403 and r.json()["error"] == "not_allowed"
+    r = admin_api.post("/periods/2025-12/reopen")
+    assert r.status_code == 422 and r.json()["error"] == "invalid_value"
+    r = admin_api.post("/periods/2026-1/reopen")
+    assert r.status_code == 422 and r.json()["error"] == "invalid_value"
+    r = admin_api.post("/periods/2026-01/reopen")
+    assert r.status_code == 200 and r.json()["status"] == "open"
+    assert api.post("/documents", jr("J4", "2026-01-25", "1001", "1002", "1.00")).status_code == 201
+
+
+def test_periods_without_company(api, db):
+    assert api.get("/periods").json() == {"start_period": None, "next_to_close": None, "items": []}
