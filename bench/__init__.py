@@ -1,0 +1,1 @@
+"""Stockbook benchmarks (``make bench`` → ``python -m bench.run``); see docs/benchmarks.md."""
