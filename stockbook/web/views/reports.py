@@ -76,12 +76,14 @@ def _layout(rep, name, p):
                 href = reverse("web:detail_ledger") + "?" + urlencode(_query({**p, "level": None}, account=r.get("account")))
             elif name == "general-ledger" and c.key in ("period", "month") and text:
                 href = _month_drill(p, text)
+            elif c.key == "voucher" and r.get("voucher_id"):
+                href = reverse("web:voucher_detail", args=[r["voucher_id"]])
             elif "voucher" in c.key:
                 href = _voucher_href(text)
             elif href_row and c.key == rep.columns[0].key:
                 href = href_row
             cells.append((text, "num" if c.key in money_cols else "", href))
-        rows.append({"cells": cells, "level": r.get("level", 1)})
+        rows.append({"cells": cells, "level": r.get("level", 1), "kind": r.get("kind", "")})
     totals = None
     if rep.totals:
         totals = [("" if rep.totals.get(c.key) is None else str(rep.totals.get(c.key)), "num" if c.key in money_cols else "")

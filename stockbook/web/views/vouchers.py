@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
@@ -91,10 +92,15 @@ def voucher_by_number(request, number):
 
 
 def voucher_print(request, pk):
+    """The 记账凭证 print layout of the reports app, with a small screen-only toolbar."""
     v = get_object_or_404(Voucher.objects.select_related("document", "created_by", "audited_by"), pk=pk)
-    return render(request, "web/voucher_print.html", {
-        "v": v, "lines": _lines(v), "capital": capital(v.debit_total), "company": Company.current(),
-    })
+    try:
+        from stockbook.reports.voucher_pdf import voucher_html
+    except ImportError:
+        raise Http404("print layout not available")
+    html = voucher_html(v)
+    bar = render_to_string("web/_print_bar.html", {"v": v}, request=request)
+    return HttpResponse(html.replace("<body>", "<body>" + bar, 1))
 
 
 def voucher_pdf_view(request, pk):
