@@ -21,6 +21,7 @@ class VLine:
     summary: str = ""
     doc_line: int | None = None
     dims: dict = field(default_factory=dict)  # customer_id, supplier_id, item_id, warehouse_id, department_id
+    source: int | None = None  # the document this line comes from, if not the voucher's own document
 
 
 class Unbalanced(AssertionError):
@@ -48,8 +49,8 @@ def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher
         [
             VoucherLine(
                 voucher=v, line_no=i, account_id=ln.account_id, debit=ln.debit, credit=ln.credit,
-                summary=(ln.summary or memo)[:500], date=when, period=period, document=document,
-                doc_line=ln.doc_line, **ln.dims,
+                summary=(ln.summary or memo)[:500], date=when, period=period,
+                document_id=ln.source or (document.pk if document else None), doc_line=ln.doc_line, **ln.dims,
             )
             for i, ln in enumerate(lines, 1)
         ]

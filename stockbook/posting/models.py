@@ -17,6 +17,14 @@ class Document(models.Model):
     time = models.TimeField("时间", null=True, blank=True)
     status = models.CharField("状态", max_length=10, default=POSTED, choices=[(POSTED, "已过账"), (DRAFT, "草稿")])
     source = models.CharField("来源", max_length=16, default="import")
+    # header fields of business documents (also kept in ``canonical``), for lists, filters and rules
+    supplier = models.ForeignKey("masterdata.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("masterdata.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey("ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField(null=True, blank=True)  # 分: a receipt's or payment's amount
+    ref_document = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    memo = models.CharField("备注", max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -42,9 +50,14 @@ class DocumentLine(models.Model):
     unit_price = models.CharField(max_length=40, blank=True)  # exact decimal text
     amount = models.BigIntegerField(null=True, blank=True)  # 分
     tax = models.BigIntegerField(null=True, blank=True)  # 分
+    to_warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unit_cost = models.CharField(max_length=40, blank=True)  # a count line's given unit cost, exact decimal text
     ref_document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     ref_line = models.PositiveIntegerField(null=True, blank=True)
+    # derived: what costing gave this line (cost, parts taken, differences), re-derived by re-costing
+    result = models.JSONField(null=True, blank=True)
 
     class Meta:
         unique_together = [("document", "line_no")]
         ordering = ["document_id", "line_no"]
+        indexes = [models.Index(fields=["ref_document", "ref_line"]), models.Index(fields=["item"])]

@@ -2,7 +2,7 @@
 returns ``write(document)``, which makes the document's effects (called only when every check passed)."""
 from stockbook.masterdata.models import Customer, Item, Supplier, Warehouse
 
-from . import journal, master, opening, period
+from . import business, journal, master, opening, period
 
 HANDLERS = {
     "company": master.company,
@@ -15,6 +15,18 @@ HANDLERS = {
     "opening_stock": opening.opening_stock,
     "journal": journal.journal,
     "period_close": period.period_close,
+    "purchase_receipt": business.purchase_receipt,
+    "purchase_invoice": business.purchase_invoice,
+    "purchase_return": business.purchase_return,
+    "sales_delivery": business.sales_delivery,
+    "sales_invoice": business.sales_invoice,
+    "sales_return": business.sales_return,
+    "transfer": business.transfer,
+    "stock_count": business.stock_count,
+    "count_settlement": business.count_settlement,
+    "scrap": business.scrap,
+    "customer_receipt": business.customer_receipt,
+    "supplier_payment": business.supplier_payment,
 }
 
 MASTER_MODELS = {"warehouse": Warehouse, "item": Item, "supplier": Supplier, "customer": Customer}

@@ -9,6 +9,8 @@ from stockbook.ledger.models import Account
 from stockbook.ledger.roles import account_for
 from stockbook.masterdata.models import Barcode, Category, Company, Customer, Item, ItemUnit, Region, Supplier, Warehouse
 
+from stockbook.stock.service import create_item_state
+
 from ..fields import MISSING, get, opt_int, opt_str, parse_period, req_str
 
 COSTING = {"fifo", "moving_average", "monthly_average"}
@@ -126,6 +128,7 @@ def item(ctx):
             safety_max=to_qty_units(smax) if smax is not None else None,
         )
         ItemUnit.objects.bulk_create([ItemUnit(item=it, name=n, factor=f) for n, f in units.items()])
+        create_item_state(it, it.costing_method or books.company.costing_method)
         Barcode.objects.bulk_create([Barcode(item=it, code=b) for b in barcodes])
         books.forget(Item, code)
 

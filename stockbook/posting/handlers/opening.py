@@ -35,7 +35,12 @@ def opening_stock(ctx):
         rows.append(dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(qty), qty_base=qbase, amount=to_fen(amount)))
 
     def write(doc):
-        DocumentLine.objects.bulk_create([DocumentLine(document=doc, **r) for r in rows])
-        return []
+        from .. import effects
+
+        doc.warehouse = wh
+        doc.save(update_fields=["warehouse"])
+        lines = [DocumentLine(document=doc, **r) for r in rows]
+        DocumentLine.objects.bulk_create(lines)
+        return effects.apply(doc, lines, books, ctx.user)
 
     return write

@@ -35,7 +35,9 @@ def period_close(ctx):
             defaults={"status": Period.CLOSED, "closed_at": timezone.now(), "closed_by": doc.created_by, "close_document": doc},
         )
         books.closed_periods.add(p)
-        return []
+        from .. import effects
+
+        return effects.apply(doc, [], books, ctx.user, period=p)
 
     return write
 

@@ -1,0 +1,103 @@
+"""What a posted document does to the books: cost its stock events, post its voucher, and correct the
+vouchers of documents whose cost the re-costing changed."""
+from stockbook.masterdata.models import Item
+from stockbook.stock.events import STOCK_TYPES, close_event, events_of, month_end
+from stockbook.stock.models import ItemState
+from stockbook.stock.service import Costing
+
+from .models import Document, DocumentLine
+from .rules import Accounts, close_entries, entries_for, settlement_entries
+from .sync import post_entries, resync
+
+PARTY = {"supplier_id", "customer_id"}
+
+
+def _party(doc) -> dict:
+    return {k: getattr(doc, k) for k in PARTY if getattr(doc, k)}
+
+
+def _items(ids) -> dict:
+    ids = {i for i in ids if i}
+    methods = dict(ItemState.objects.filter(item_id__in=ids).values_list("item_id", "method"))
+    return {i.pk: (i.account_id, methods.get(i.pk)) for i in Item.objects.filter(pk__in=ids).only("id", "account_id")}
+
+
+def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None = None) -> list:
+    """Post ``doc``: costing (if it moves stock), its voucher, and corrections of affected documents."""
+    acc = Accounts(books.chart)
+    costing = None
+    if doc.type in STOCK_TYPES:
+        costing = Costing(doc, user)
+        if doc.type == "period_close":
+            evs = {item_id: [close_event(doc, period)] for item_id in ItemState.objects.values_list("item_id", flat=True)}
+        else:
+            evs = events_of(doc, lines)
+        costing.run(evs)
+        for ln in lines:
+            ln.result = costing.results.get((doc.id, ln.line_no), ln.result)
+    vouchers = []
+    if doc.type == "period_close":
+        entries = _close_entries(costing, acc) if costing else []
+        when = month_end(period)
+    elif doc.type == "count_settlement":
+        count = doc.ref_document
+        entries = settlement_entries(count, _checked_count_lines(count), acc)
+        when = doc.date
+    else:
+        entries = entries_for(doc, lines, _party(doc), acc, _items(ln.item_id for ln in lines))
+        when = doc.date
+    v = post_entries(doc, entries, when=when, user=user, memo=_memo(doc))
+    if v:
+        vouchers.append(v)
+    if costing and costing.changed_docs:
+        vouchers += _correct(costing.changed_docs - {doc.id}, doc, acc, user)
+    return vouchers
+
+
+def _memo(doc) -> str:
+    from .service import TYPE_NAMES
+
+    return f"{TYPE_NAMES.get(doc.type, doc.type)} {doc.ref}".strip()
+
+
+def _close_entries(costing, acc):
+    doc_ids = {d for _, d, _, _ in costing.close_lines if d}
+    docs = {d.id: d for d in Document.objects.filter(pk__in=doc_ids)}
+    lines = {(ln.document_id, ln.line_no): ln for ln in DocumentLine.objects.filter(document_id__in=doc_ids)}
+    items = _items(i for i, _, _, _ in costing.close_lines)
+    return close_entries(costing.close_lines, docs, lines, items, acc)
+
+
+def _checked_count_lines(count):
+    from stockbook.core.errors import DocError
+
+    lines = list(DocumentLine.objects.filter(document=count).order_by("line_no"))
+    for ln in lines:
+        r = ln.result or {}
+        if r.get("diff", 0) < 0 and r.get("value") is None:
+            raise DocError("pending_cost", f"盘点单 {count.ref} 第 {ln.line_no} 行的盘亏成本要到月末结账后才能确定", line=ln.line_no)
+    return lines
+
+
+def _correct(doc_ids, cause, acc, user) -> list:
+    """Adjustment vouchers for documents whose costing results changed (and the settlements of counts)."""
+    out = []
+    docs = list(Document.objects.filter(pk__in=doc_ids).order_by("id"))
+    counts = [d.id for d in docs if d.type == "stock_count"]
+    settlements = list(Document.objects.filter(type="count_settlement", ref_document_id__in=counts))
+    lines_by_doc: dict[int, list] = {}
+    for ln in DocumentLine.objects.filter(document_id__in=doc_ids).order_by("document_id", "line_no"):
+        lines_by_doc.setdefault(ln.document_id, []).append(ln)
+    items = _items(ln.item_id for ls in lines_by_doc.values() for ln in ls)
+    memo = f"成本调整：{cause.ref} 补单引起的重新计价"
+    for d in docs:
+        entries = entries_for(d, lines_by_doc.get(d.id, []), _party(d), acc, items)
+        v = resync(d, entries, when=d.date, user=user, memo=memo)
+        if v:
+            out.append(v)
+    for s in settlements:
+        count = s.ref_document
+        v = resync(s, settlement_entries(count, _checked_count_lines(count), acc), when=s.date, user=user, memo=memo)
+        if v:
+            out.append(v)
+    return out

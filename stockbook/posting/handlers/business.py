@@ -1,0 +1,371 @@
+"""Business documents (contract section 3): fields checked in the contract's order, then ``write``
+stores the document lines and hands them to posting.effects (costing, voucher, corrections).
+
+Referenced documents must exist (unknown_reference), belong to the same party (invalid_value) and not be
+later by (date, time) than the referring document (invalid_value); then ``line`` (an integer; a missing
+line is unknown_reference). Quantity limits are checked right after each line's fields, over the totals
+of all accepted documents.
+"""
+from datetime import time as dtime
+from fractions import Fraction
+
+from django.db.models import Q, Sum
+
+from stockbook.core.errors import DocError
+from stockbook.core.money import parse_money, parse_price, parse_qty, parse_rate, round2, to_fen, to_qty_units
+from stockbook.ledger.models import VoucherLine
+from stockbook.stock.events import frac_text
+
+from .. import effects
+from ..fields import MISSING, get, opt_str, req_list, req_obj, req_str
+from ..models import Document, DocumentLine
+from .units import base_qty
+
+TYPE_ZH = {"purchase_receipt": "采购入库单", "sales_delivery": "销售出库单", "stock_count": "盘点单",
+           "purchase_invoice": "采购发票", "sales_invoice": "销售发票"}
+
+
+# -- field readers --------------------------------------------------------------------------
+def _line_err(n, fn, *a, **kw):
+    try:
+        return fn(*a, **kw)
+    except DocError as e:
+        if e.line is None:
+            e.line = n
+        raise
+
+
+def _party(ctx, key, kind):
+    code = req_str(ctx.obj, key, "供应商" if kind == "supplier" else "客户")
+    rec = getattr(ctx.books, kind)(code)
+    if rec is None:
+        raise DocError("unknown_party", f"{'供应商' if kind == 'supplier' else '客户'} {code} 不存在", field=key)
+    if not rec.active:
+        raise DocError("invalid_value", f"{code} 已停用", field=key)
+    return rec
+
+
+def _warehouse(ctx, key):
+    code = req_str(ctx.obj, key, "仓库")
+    wh = ctx.books.warehouse(code)
+    if wh is None:
+        raise DocError("unknown_warehouse", f"仓库 {code} 不存在", field=key)
+    if not wh.active:
+        raise DocError("invalid_value", f"仓库 {code} 已停用", field=key)
+    return wh
+
+
+def _item(ctx, ln):
+    code = req_str(ln, "item", "存货")
+    item = ctx.books.item(code)
+    if item is None:
+        raise DocError("unknown_item", f"存货 {code} 不存在", field="item")
+    if not item.active:
+        raise DocError("invalid_value", f"存货 {code} 已停用", field="item")
+    return item
+
+
+def _qty(ctx, ln, item, key="qty", allow_zero=False):
+    q = parse_qty(get(ln, key) if get(ln, key) is not MISSING else None, key, allow_zero=allow_zero)
+    uom, qbase = base_qty(ctx.books, item, ln, q)
+    return q, uom, qbase
+
+
+def _when(doc_or_ctx):
+    return (doc_or_ctx.date, doc_or_ctx.time or dtime(0))
+
+
+def _ref_doc(ctx, key, typ, party_attr=None, party=None, cache=None):
+    """The referenced document of ``typ``: exists, same party, not later."""
+    ref = get(ctx.obj if cache is None else cache["obj"], key)
+    if not isinstance(ref, str) or not ref:
+        raise DocError("invalid_value", f"缺少引用单据 {key}", field=key)
+    if cache is not None and ref in cache["docs"]:
+        return cache["docs"][ref]
+    doc = Document.objects.filter(type=typ, ref=ref, status=Document.POSTED).first()
+    if doc is None:
+        raise DocError("unknown_reference", f"{TYPE_ZH.get(typ, typ)} {ref} 不存在", field=key)
+    if party_attr and getattr(doc, party_attr) != party.pk:
+        raise DocError("invalid_value", f"{TYPE_ZH.get(typ, typ)} {ref} 不属于同一{'供应商' if party_attr == 'supplier_id' else '客户'}", field=key)
+    if _when(doc) > _when(ctx):
+        raise DocError("invalid_value", f"引用的{TYPE_ZH.get(typ, typ)} {ref} 晚于本单据", field=key)
+    if cache is not None:
+        cache["docs"][ref] = doc
+    return doc
+
+
+def _ref_line(ln, doc) -> DocumentLine:
+    n = get(ln, "line")
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise DocError("invalid_value", "line 必须是整数行号", field="line")
+    row = DocumentLine.objects.filter(document=doc, line_no=n).select_related("item").first() if n >= 1 else None
+    if row is None:
+        raise DocError("unknown_reference", f"{doc.ref} 没有第 {n} 行", field="line")
+    return row
+
+
+def _used(ref_line: DocumentLine, types) -> int:
+    """Quantity (base units) of ``ref_line`` taken by accepted documents of ``types``."""
+    return DocumentLine.objects.filter(ref_document_id=ref_line.document_id, ref_line=ref_line.line_no,
+                                       document__type__in=types).aggregate(s=Sum("qty_base"))["s"] or 0
+
+
+def _net(qty, price):
+    return to_fen(round2(qty * price))
+
+
+def _tax_rate(ln, item):
+    if get(ln, "tax_rate") is not MISSING:
+        return parse_rate(ln["tax_rate"])
+    if item.tax_rate is None:
+        raise DocError("invalid_value", f"发票行缺少税率，存货 {item.code} 也没有默认税率", field="tax_rate")
+    return item.tax_rate
+
+
+class Pending:
+    """What write() stores: header fields and DocumentLine kwargs."""
+
+    def __init__(self, **header):
+        self.header = header
+        self.lines: list[dict] = []
+
+
+def _writer(ctx, pending: Pending):
+    def write(doc):
+        for k, v in pending.header.items():
+            setattr(doc, k, v)
+        if pending.header:
+            doc.save(update_fields=list(pending.header))
+        lines = [DocumentLine(document=doc, **kw) for kw in pending.lines]
+        DocumentLine.objects.bulk_create(lines)
+        return effects.apply(doc, lines, ctx.books, ctx.user, period=pending.header.get("_period"))
+
+    return write
+
+
+# -- purchasing -----------------------------------------------------------------------------
+def purchase_receipt(ctx):
+    supplier = _party(ctx, "supplier", "supplier")
+    wh = _warehouse(ctx, "warehouse")
+    p = Pending(supplier=supplier, warehouse=wh)
+    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
+        def one(raw=raw, n=n):
+            ln = req_obj(raw, "lines")
+            item = _item(ctx, ln)
+            q, uom, qbase = _qty(ctx, ln, item)
+            price = parse_price(get(ln, "unit_price") if get(ln, "unit_price") is not MISSING else None, "unit_price")
+            p.lines.append(dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(q), qty_base=qbase,
+                                unit_price=str(price), amount=_net(q, price)))
+        _line_err(n, one)
+    return _writer(ctx, p)
+
+
+def purchase_invoice(ctx):
+    return _invoice(ctx, "supplier", "purchase_receipt", "receipt", ("purchase_invoice", "purchase_return"),
+                    "invoice_exceeds_receipt", "入库")
+
+
+def sales_invoice(ctx):
+    return _invoice(ctx, "customer", "sales_delivery", "delivery", ("sales_invoice", "sales_return"),
+                    "invoice_exceeds_delivery", "出库")
+
+
+def _invoice(ctx, party_kind, ref_type, ref_key, used_types, exceed_code, word):
+    party = _party(ctx, party_kind, party_kind)
+    p = Pending(**{party_kind: party})
+    cache = {"docs": {}}
+    taken_here: dict[tuple, int] = {}
+    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
+        def one(raw=raw, n=n):
+            ln = req_obj(raw, "lines")
+            cache["obj"] = ln
+            ref_doc = _ref_doc(ctx, ref_key, ref_type, f"{party_kind}_id", party, cache)
+            ref_line = _ref_line(ln, ref_doc)
+            item = ref_line.item
+            q, uom, qbase = _qty(ctx, ln, item)
+            price = parse_price(get(ln, "unit_price") if get(ln, "unit_price") is not MISSING else None, "unit_price")
+            rate = _tax_rate(ln, item)
+            key = (ref_doc.id, ref_line.line_no)
+            used = _used(ref_line, used_types) + taken_here.get(key, 0)
+            if used + qbase > ref_line.qty_base:
+                raise DocError(exceed_code, f"{ref_doc.ref} 第 {ref_line.line_no} 行{word} {ref_line.qty_base / 10000:g}，"
+                                            f"已开票或退货 {used / 10000:g}，本次 {qbase / 10000:g} 超出", field="qty")
+            taken_here[key] = taken_here.get(key, 0) + qbase
+            net = _net(q, price)
+            p.lines.append(dict(line_no=n, item=item, warehouse=ref_line.warehouse, uom=uom, qty=to_qty_units(q),
+                                qty_base=qbase, unit_price=str(price), amount=net, tax=to_fen(round2(round2(q * price) * rate)),
+                                ref_document=ref_doc, ref_line=ref_line.line_no))
+        _line_err(n, one)
+    return _writer(ctx, p)
+
+
+def purchase_return(ctx):
+    return _return(ctx, "purchase_receipt", "receipt", "supplier_id", ("purchase_invoice", "purchase_return"), "入库")
+
+
+def sales_return(ctx):
+    return _return(ctx, "sales_delivery", "delivery", "customer_id", ("sales_invoice", "sales_return"), "出库")
+
+
+def _return(ctx, ref_type, ref_key, party_attr, used_types, word):
+    ref_doc = _ref_doc(ctx, ref_key, ref_type)
+    p = Pending(**{party_attr[:-3]: getattr(ref_doc, party_attr[:-3])}, warehouse=ref_doc.warehouse, ref_document=ref_doc)
+    taken_here: dict[int, int] = {}
+    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
+        def one(raw=raw, n=n):
+            ln = req_obj(raw, "lines")
+            ref_line = _ref_line(ln, ref_doc)
+            q, uom, qbase = _qty(ctx, ln, ref_line.item)
+            used = _used(ref_line, used_types) + taken_here.get(ref_line.line_no, 0)
+            if used + qbase > ref_line.qty_base:
+                raise DocError("return_exceeds_original", f"{ref_doc.ref} 第 {ref_line.line_no} 行{word} {ref_line.qty_base / 10000:g}，"
+                                                          f"已开票或退货 {used / 10000:g}，本次退货 {qbase / 10000:g} 超出可退数量", field="qty")
+            taken_here[ref_line.line_no] = taken_here.get(ref_line.line_no, 0) + qbase
+            p.lines.append(dict(line_no=n, item=ref_line.item, warehouse=ref_line.warehouse, uom=uom, qty=to_qty_units(q),
+                                qty_base=qbase, ref_document=ref_doc, ref_line=ref_line.line_no))
+        _line_err(n, one)
+    return _writer(ctx, p)
+
+
+# -- sales ----------------------------------------------------------------------------------
+def sales_delivery(ctx):
+    customer = _party(ctx, "customer", "customer")
+    wh = _warehouse(ctx, "warehouse")
+    p = Pending(customer=customer, warehouse=wh)
+    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
+        def one(raw=raw, n=n):
+            ln = req_obj(raw, "lines")
+            item = _item(ctx, ln)
+            q, uom, qbase = _qty(ctx, ln, item)
+            price = parse_price(get(ln, "unit_price") if get(ln, "unit_price") is not MISSING else None, "unit_price")
+            p.lines.append(dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(q), qty_base=qbase,
+                                unit_price=str(price), amount=_net(q, price)))
+        _line_err(n, one)
+    # 7. credit limit: the customer's 1122 balance over all accepted documents + this delivery's net
+    if customer.credit_limit is not None:
+        bal = VoucherLine.objects.filter(customer=customer).filter(
+            Q(account__code="1122") | Q(account__code__startswith="1122")).aggregate(d=Sum("debit"), c=Sum("credit"))
+        balance = (bal["d"] or 0) - (bal["c"] or 0)
+        total = balance + sum(x["amount"] for x in p.lines)
+        if total > customer.credit_limit:
+            raise DocError("credit_limit_exceeded", f"客户 {customer.code} 应收余额 {balance / 100:.2f} 加本单 "
+                                                    f"{(total - balance) / 100:.2f} 超出信用额度 {customer.credit_limit / 100:.2f}")
+    return _writer(ctx, p)
+
+
+# -- stock ------------------------------------------------------------------------------------
+def transfer(ctx):
+    src = _warehouse(ctx, "from")
+    dst = _warehouse(ctx, "to")
+    if src.pk == dst.pk:
+        raise DocError("invalid_value", "调出仓库与调入仓库不能相同", field="to")
+    p = Pending(warehouse=src)
+    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
+        def one(raw=raw, n=n):
+            ln = req_obj(raw, "lines")
+            item = _item(ctx, ln)
+            q, uom, qbase = _qty(ctx, ln, item)
+            p.lines.append(dict(line_no=n, item=item, warehouse=src, to_warehouse=dst, uom=uom, qty=to_qty_units(q), qty_base=qbase))
+        _line_err(n, one)
+    return _writer(ctx, p)
+
+
+def scrap(ctx):
+    wh = _warehouse(ctx, "warehouse")
+    reason = opt_str(ctx.obj, "reason", "报废原因", 500) or ""
+    p = Pending(warehouse=wh, memo=reason)
+    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
+        def one(raw=raw, n=n):
+            ln = req_obj(raw, "lines")
+            item = _item(ctx, ln)
+            q, uom, qbase = _qty(ctx, ln, item)
+            p.lines.append(dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(q), qty_base=qbase))
+        _line_err(n, one)
+    return _writer(ctx, p)
+
+
+def stock_count(ctx):
+    wh = _warehouse(ctx, "warehouse")
+    p = Pending(warehouse=wh)
+    seen = set()
+    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
+        def one(raw=raw, n=n):
+            ln = req_obj(raw, "lines")
+            item = _item(ctx, ln)
+            if item.pk in seen:
+                raise DocError("invalid_value", f"存货 {item.code} 在盘点单中重复出现", field="item")
+            seen.add(item.pk)
+            q, uom, qbase = _qty(ctx, ln, item, "counted_qty", allow_zero=True)
+            unit_cost = ""
+            if get(ln, "unit_cost") is not MISSING:
+                c = parse_price(ln["unit_cost"], "unit_cost", allow_zero=True)
+                factor = Fraction(qbase, to_qty_units(q)) if q else Fraction(_factor(ctx, item, ln))
+                # 分 per 1/10000 base unit
+                unit_cost = frac_text(Fraction(c) * 100 / (factor * 10000))
+            p.lines.append(dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(q), qty_base=qbase, unit_cost=unit_cost))
+        _line_err(n, one)
+    return _writer(ctx, p)
+
+
+def _factor(ctx, item, ln):
+    uom = get(ln, "uom")
+    if uom is MISSING or uom == item.uom:
+        return 1
+    return ctx.books.item_units(item)[uom]
+
+
+def count_settlement(ctx):
+    count = _ref_doc(ctx, "count", "stock_count")
+    # 7. a count is settled once
+    if Document.objects.filter(type="count_settlement", ref_document=count).exists():
+        raise DocError("invalid_value", f"盘点单 {count.ref} 已经处理过", field="count")
+    p = Pending(warehouse=count.warehouse, ref_document=count)
+    return _writer(ctx, p)
+
+
+# -- money --------------------------------------------------------------------------------------
+def customer_receipt(ctx):
+    return _money(ctx, "customer", "sales_invoice")
+
+
+def supplier_payment(ctx):
+    return _money(ctx, "supplier", "purchase_invoice")
+
+
+def _money(ctx, kind, invoice_type):
+    party = _party(ctx, kind, kind)
+    code = req_str(ctx.obj, "account", "收付款科目")
+    account = ctx.books.account(code)
+    if account is None:
+        raise DocError("unknown_account", f"科目 {code} 不存在", field="account")
+    if not (code.startswith("1001") or code.startswith("1002")):
+        raise DocError("invalid_value", "收付款科目必须是 1001 库存现金、1002 银行存款或其下级科目", field="account")
+    amount = to_fen(parse_money(get(ctx.obj, "amount") if get(ctx.obj, "amount") is not MISSING else None, "amount"))
+    p = Pending(**{kind: party}, account=account, amount=amount)
+    allocs = get(ctx.obj, "allocations")
+    if allocs is not MISSING:
+        if not isinstance(allocs, list):
+            raise DocError("invalid_value", "allocations 必须是数组", field="allocations")
+        cache = {"docs": {}}
+        here: dict[int, int] = {}
+        for n, raw in enumerate(allocs, 1):
+            def one(raw=raw, n=n):
+                a = req_obj(raw, "allocations")
+                cache["obj"] = a
+                inv = _ref_doc(ctx, "invoice", invoice_type, f"{kind}_id", party, cache)
+                amt = to_fen(parse_money(get(a, "amount") if get(a, "amount") is not MISSING else None, "amount"))
+                open_amt = open_amount(inv) - here.get(inv.id, 0)
+                if amt > open_amt:
+                    raise DocError("invalid_value", f"核销金额 {amt / 100:.2f} 超过发票 {inv.ref} 未核销金额 {open_amt / 100:.2f}", field="amount")
+                here[inv.id] = here.get(inv.id, 0) + amt
+                p.lines.append(dict(line_no=n, ref_document=inv, amount=amt))
+            _line_err(n, one)
+        if sum(x["amount"] for x in p.lines) > amount:
+            raise DocError("invalid_value", "核销合计超过收付款金额", field="allocations")
+    return _writer(ctx, p)
+
+
+def open_amount(invoice: Document) -> int:
+    gross = DocumentLine.objects.filter(document=invoice).aggregate(a=Sum("amount"), t=Sum("tax"))
+    allocated = DocumentLine.objects.filter(ref_document=invoice, document__type__in=("customer_receipt", "supplier_payment")).aggregate(a=Sum("amount"))["a"] or 0
+    return (gross["a"] or 0) + (gross["t"] or 0) - allocated

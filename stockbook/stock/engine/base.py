@@ -1,0 +1,276 @@
+"""The costing engine's shared part: events, the item book, and the parts of receipt and delivery lines.
+
+Pure: plain data in, plain data out, no ORM. One ``ItemBook`` holds everything about one item (all its
+costing units, FIFO layers, and the open receipt/delivery lines that invoices and returns take parts of),
+because every rule of the contract that crosses costing units stays inside one item. Events are applied
+in move order (date, time, order of posting, line); each returns the results of the document lines it
+settles and the stock moves it makes. The method modules (fifo, moving, monthly) supply the units.
+"""
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .arith import part, rfrac
+from .errors import CostError
+
+# event kinds
+OPEN, RECEIPT, PINV, PRET, DELIV, SINV, SRET, XFER, COUNT, SCRAP, CLOSE = (
+    "open", "receipt", "pinv", "pret", "deliv", "sinv", "sret", "xfer", "count", "scrap", "close")
+
+# stable movement codes (design.md)
+MOVE_CODES = {
+    "purchase_receipt": 101, "sales_return": 102, "transfer_in": 103, "count_gain": 104, "opening": 105,
+    "purchase_return": 201, "sales_delivery": 202, "transfer_out": 203, "count_loss": 204, "scrap": 205,
+    "price_difference": 301, "cost_adjustment": 302,
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    key: tuple  # move order: (date iso, time iso, posting order, line)
+    kind: str
+    doc: int  # document id
+    line: int  # document line (1-based); 0 for a period close
+    period: int  # YYYYMM of the event (a close: the month it closes)
+    wh: int | None = None
+    qty: int = 0  # base units × 10000
+    amount: int = 0  # 分: a receipt's value, a line's net
+    ref: str | None = None  # "doc:line" of the receipt/delivery line referred to
+    to: int | None = None  # transfer destination
+    unit_cost: Fraction | None = None  # a count's given unit cost, 分 per 1/10000 base unit
+
+
+@dataclass
+class Move:
+    doc: int
+    line: int
+    sub: int
+    wh: int
+    code: int
+    qty: int  # signed
+    value: int | None  # signed 分; None while pending (monthly average)
+
+
+@dataclass
+class Outcome:
+    results: dict = field(default_factory=dict)  # (doc, line) -> {name: int | None}
+    moves: list = field(default_factory=list)
+
+
+def lkey(doc: int, line: int) -> str:
+    return f"{doc}:{line}"
+
+
+def frac_dump(f: Fraction | None):
+    return None if f is None else [f.numerator, f.denominator]
+
+
+def frac_load(v) -> Fraction | None:
+    return None if v is None else Fraction(v[0], v[1])
+
+
+class ItemBook:
+    method = ""
+
+    def __init__(self, state: dict | None = None):
+        s = state or {}
+        self.qty: dict[int, int] = {int(k): v for k, v in s.get("qty", {}).items()}
+        # receipt lines: q received, a 220202 amount, tq/ta taken by invoices+returns, ret returned qty
+        self.rl: dict[str, dict] = s.get("rl", {})
+        # delivery lines: q delivered, a 112202 amount, tq/ta taken, c cost, rq/rc returned qty/cost, p month
+        self.dl: dict[str, dict] = s.get("dl", {})
+        self.last = tuple(s["last"]) if s.get("last") else None
+        self.load(s)
+
+    # -- persistence -------------------------------------------------------------------------
+    def load(self, s: dict):
+        pass
+
+    def dump(self) -> dict:
+        return {"method": self.method, "qty": {str(k): v for k, v in self.qty.items() if v},
+                "rl": self.rl, "dl": self.dl, "last": list(self.last) if self.last else None, **self.dump_units()}
+
+    def dump_units(self) -> dict:
+        return {}
+
+    # -- dispatch ----------------------------------------------------------------------------
+    def apply(self, ev: Event) -> Outcome:
+        out = Outcome()
+        self._sub = 0
+        getattr(self, f"on_{ev.kind}")(ev, out)
+        if ev.kind != CLOSE:
+            self.last = ev.key
+        return out
+
+    def move(self, out: Outcome, ev: Event, wh: int, code: str, qty: int, value: int | None, line: int | None = None):
+        out.moves.append(Move(ev.doc, ev.line if line is None else line, self._sub, wh, MOVE_CODES[code], qty, value))
+        self._sub += 1
+
+    def take_qty(self, wh: int, q: int, ev: Event):
+        have = self.qty.get(wh, 0)
+        if have < q:
+            raise CostError("negative_stock", f"仓库库存不足：结存 {have / 10000:g}，需要 {q / 10000:g}", (ev.doc, ev.line))
+        self.qty[wh] = have - q
+
+    def put_qty(self, wh: int, q: int):
+        self.qty[wh] = self.qty.get(wh, 0) + q
+
+    # -- parts of lines (contract 3: "Parts of a line") ------------------------------------------
+    @staticmethod
+    def take_part(acc: dict, q: int) -> int:
+        """The part of a line's amount that q of its units take; the completing part takes the rest."""
+        if acc["tq"] + q >= acc["q"]:
+            p = acc["a"] - acc["ta"]
+        else:
+            p = part(acc["a"], q, acc["q"])
+        acc["tq"] += q
+        acc["ta"] += p
+        return p
+
+    def receipt_line(self, ev: Event) -> dict:
+        acc = self.rl.get(ev.ref)
+        if acc is None:
+            raise CostError("unknown_reference", f"入库单行 {ev.ref} 不在本存货的账上", (ev.doc, ev.line))
+        return acc
+
+    def delivery_line(self, ev: Event) -> dict:
+        acc = self.dl.get(ev.ref)
+        if acc is None:
+            raise CostError("unknown_reference", f"出库单行 {ev.ref} 不在本存货的账上", (ev.doc, ev.line))
+        return acc
+
+    # -- events common to every method -------------------------------------------------------
+    def on_open(self, ev, out):
+        self.put_qty(ev.wh, ev.qty)
+        self.receive(ev, out, ev.wh, ev.qty, ev.amount, origin=None)
+        self.move(out, ev, ev.wh, "opening", ev.qty, ev.amount)
+
+    def on_receipt(self, ev, out):
+        self.put_qty(ev.wh, ev.qty)
+        self.rl[lkey(ev.doc, ev.line)] = {"wh": ev.wh, "q": ev.qty, "a": ev.amount, "tq": 0, "ta": 0, "ret": 0, "p": ev.period}
+        self.receive(ev, out, ev.wh, ev.qty, ev.amount, origin=lkey(ev.doc, ev.line))
+        self.move(out, ev, ev.wh, "purchase_receipt", ev.qty, ev.amount)
+        out.results[(ev.doc, ev.line)] = {"value": ev.amount}
+
+    def on_pinv(self, ev, out):
+        acc = self.receipt_line(ev)
+        p = self.take_part(acc, ev.qty)
+        diff = ev.amount - p
+        stock, cogs = self.invoice_difference(ev, out, acc, diff) if diff else (0, 0)
+        out.results[(ev.doc, ev.line)] = {"P": p, "stock": stock, "cogs": cogs}
+        self._prune_receipt(ev.ref, acc)
+
+    def on_pret(self, ev, out):
+        acc = self.receipt_line(ev)
+        p = self.take_part(acc, ev.qty)
+        value = self.purchase_return(ev, out, acc, p)
+        acc["ret"] += ev.qty
+        out.results[(ev.doc, ev.line)] = {"P": p, "value": value}
+        self._prune_receipt(ev.ref, acc)
+
+    def _prune_receipt(self, ref, acc):
+        if acc["tq"] >= acc["q"] and not self.keeps_layers_of(ref):
+            del self.rl[ref]
+
+    def keeps_layers_of(self, ref) -> bool:
+        return False
+
+    def on_deliv(self, ev, out):
+        self.take_qty(ev.wh, ev.qty, ev)
+        cost = self.issue(ev, out, ev.wh, ev.qty)
+        self.dl[lkey(ev.doc, ev.line)] = {"wh": ev.wh, "q": ev.qty, "a": ev.amount, "tq": 0, "ta": 0, "c": cost,
+                                          "rq": 0, "rc": 0, "p": ev.period}
+        self.move(out, ev, ev.wh, "sales_delivery", -ev.qty, None if cost is None else -cost)
+        out.results[(ev.doc, ev.line)] = {"cost": cost}
+
+    def on_sinv(self, ev, out):
+        acc = self.delivery_line(ev)
+        out.results[(ev.doc, ev.line)] = {"P": self.take_part(acc, ev.qty)}
+        self._prune_delivery(ev.ref, acc)
+
+    def on_sret(self, ev, out):
+        acc = self.delivery_line(ev)
+        p = self.take_part(acc, ev.qty)
+        self.put_qty(acc["wh"], ev.qty)
+        value = self.sales_return(ev, out, acc)
+        acc["rq"] += ev.qty
+        out.results[(ev.doc, ev.line)] = {"P": p, "cost": value}
+        self._prune_delivery(ev.ref, acc)
+
+    def _prune_delivery(self, ref, acc):
+        if acc["tq"] >= acc["q"] and not self.keeps_delivery(acc):
+            del self.dl[ref]
+
+    def keeps_delivery(self, acc) -> bool:
+        return False
+
+    @staticmethod
+    def return_cost_part(acc: dict, q: int, total: int) -> int:
+        """The part of a delivery line's cost a sales return receives (Q = ``total``)."""
+        if acc["rq"] + q >= total:
+            v = acc["c"] - acc["rc"]
+        else:
+            v = part(acc["c"], q, total)
+        acc["rc"] += v
+        return v
+
+    def on_xfer(self, ev, out):
+        self.take_qty(ev.wh, ev.qty, ev)
+        self.put_qty(ev.to, ev.qty)
+        value = self.transfer(ev, out)
+        out.results[(ev.doc, ev.line)] = {"value": value}
+
+    def on_scrap(self, ev, out):
+        self.take_qty(ev.wh, ev.qty, ev)
+        cost = self.issue(ev, out, ev.wh, ev.qty)
+        self.move(out, ev, ev.wh, "scrap", -ev.qty, None if cost is None else -cost)
+        out.results[(ev.doc, ev.line)] = {"cost": cost}
+
+    def on_count(self, ev, out):
+        book = self.qty.get(ev.wh, 0)
+        diff = ev.qty - book  # ev.qty is the counted quantity
+        if diff > 0:
+            unit = ev.unit_cost if ev.unit_cost is not None else self.count_unit_cost(ev)
+            if unit is None:
+                raise CostError("unknown_cost", "盘盈存货无法确定单位成本，请填写 unit_cost", (ev.doc, ev.line))
+            value = rfrac(diff * unit)
+            self.put_qty(ev.wh, diff)
+            self.receive(ev, out, ev.wh, diff, value, origin=None, gain=True)
+            self.move(out, ev, ev.wh, "count_gain", diff, value)
+            out.results[(ev.doc, ev.line)] = {"diff": diff, "value": value}
+        elif diff < 0:
+            self.take_qty(ev.wh, -diff, ev)
+            cost = self.issue(ev, out, ev.wh, -diff)
+            self.move(out, ev, ev.wh, "count_loss", diff, None if cost is None else -cost)
+            out.results[(ev.doc, ev.line)] = {"diff": diff, "value": None if cost is None else -cost}
+        else:
+            out.results[(ev.doc, ev.line)] = {"diff": 0, "value": 0}
+
+    def on_close(self, ev, out):
+        pass
+
+    # -- what each method supplies ---------------------------------------------------------------
+    def receive(self, ev, out, wh, qty, value, origin, gain=False):
+        raise NotImplementedError
+
+    def issue(self, ev, out, wh, qty) -> int | None:
+        raise NotImplementedError
+
+    def transfer(self, ev, out) -> int | None:
+        raise NotImplementedError
+
+    def purchase_return(self, ev, out, acc, p) -> int:
+        raise NotImplementedError
+
+    def invoice_difference(self, ev, out, acc, diff) -> tuple[int, int]:
+        raise NotImplementedError
+
+    def sales_return(self, ev, out, acc) -> int | None:
+        raise NotImplementedError
+
+    def count_unit_cost(self, ev) -> Fraction | None:
+        raise NotImplementedError
+
+    # -- reading ----------------------------------------------------------------------------
+    def unit_values(self) -> dict[int, int] | None:
+        """Value per warehouse now (fifo, moving); None for monthly average."""
+        return None

@@ -1,0 +1,176 @@
+"""Running the costing engine inside the posting transaction.
+
+For each item a document touches (locked in item order): if the document's events all come after the
+item's last event (the usual case) they are applied to the stored state — O(1) in history. Otherwise
+(a backdated document, 补单, or a close with later documents already posted) the item is replayed from
+its last period-end snapshot, and every document line whose result changed is reported, so that the
+posting layer can correct its voucher.
+"""
+from collections import defaultdict
+
+from stockbook.core.errors import DocError
+from stockbook.masterdata.models import Item
+from stockbook.posting.models import Document, DocumentLine
+
+from . import engine as E
+from .events import KINDS, events_of, month_end
+from .models import ItemState, MonthlyClose, Snapshot, StockMove
+
+
+class Costing:
+    def __init__(self, doc, user=None):
+        self.doc = doc
+        self.user = user
+        self.results: dict[tuple, dict] = {}  # (doc id, line) → result, for every line costed in this run
+        self.changed_docs: set[int] = set()  # other documents whose line results changed
+        self.close_lines: list[tuple] = []  # (item id, issue doc id, line, result) costed by a close
+
+    # -- entry -------------------------------------------------------------------------------
+    def run(self, events_by_item: dict[int, list[E.Event]]):
+        for item_id in sorted(events_by_item):
+            evs = sorted(events_by_item[item_id], key=lambda e: e.key)
+            st = ItemState.objects.select_for_update().get(item_id=item_id)
+            book = E.book_for(st.method, st.state)
+            try:
+                if book.last is None or evs[0].key > tuple(book.last):
+                    self._append(item_id, book, evs)
+                else:
+                    book = self._replay(item_id, st.method, evs)
+            except E.CostError as e:
+                line = e.key[1] if e.key and e.key[0] == self.doc.id else None
+                msg = e.message
+                if e.key and e.key[0] != self.doc.id:
+                    other = Document.objects.filter(pk=e.key[0]).first()
+                    msg = f"{msg}（影响后续单据 {other.ref if other else e.key[0]} 第 {e.key[1]} 行）"
+                raise DocError(e.code, msg, line=line) from e
+            st.state = book.dump()
+            st.save(update_fields=["state"])
+        self._save_results()
+
+    # -- the usual case ----------------------------------------------------------------------
+    def _append(self, item_id, book, evs):
+        moves = []
+        for ev in evs:
+            out = book.apply(ev)
+            moves.extend(out.moves)
+            self._collect(item_id, ev, out)
+            if ev.kind == E.CLOSE:
+                self._snapshot(item_id, ev.period, book)
+        new = [m for m in moves if m.doc == self.doc.id]
+        self._insert_moves(item_id, new)
+        others = [m for m in moves if m.doc != self.doc.id]  # a close giving costs to pending issues
+        if others:
+            stored = self._stored_moves(item_id, {m.doc for m in others})
+            self._sync_moves(item_id, others, stored, delete_missing=False)
+
+    # -- backdated: replay from the last snapshot ----------------------------------------------
+    def _replay(self, item_id, method, new_events):
+        snap = Snapshot.objects.filter(item_id=item_id).order_by("-period").first()
+        book = E.book_for(method, snap.state if snap else None)
+        lines = (DocumentLine.objects.filter(item_id=item_id, document__type__in=list(KINDS))
+                 .exclude(document=self.doc).select_related("document"))
+        if snap:
+            lines = lines.filter(document__date__gt=month_end(snap.period))
+        by_doc = defaultdict(list)
+        stored_results = {}
+        for ln in lines:
+            by_doc[ln.document].append(ln)
+            stored_results[(ln.document_id, ln.line_no)] = ln.result
+        events = list(new_events)
+        for doc, doc_lines in by_doc.items():
+            events.extend(events_of(doc, doc_lines).get(item_id, []))
+        events.sort(key=lambda e: e.key)
+        moves = []
+        for ev in events:
+            out = book.apply(ev)
+            moves.extend(out.moves)
+            self._collect(item_id, ev, out)
+            if ev.kind == E.CLOSE:
+                self._snapshot(item_id, ev.period, book)
+        for key, res in list(self.results.items()):
+            if key[0] != self.doc.id and key in stored_results and stored_results[key] != res:
+                self.changed_docs.add(key[0])
+        docs = {d.id for d in by_doc} | {self.doc.id}
+        self._sync_moves(item_id, moves, self._stored_moves(item_id, docs), delete_missing=True)
+        return book
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+    def _collect(self, item_id, ev, out):
+        for key, res in out.results.items():
+            if ev.kind == E.CLOSE:
+                if key == (ev.doc, 0):
+                    self._save_close(item_id, ev, res)
+                    continue
+                self.close_lines.append((item_id, key[0], key[1], res))
+                self.changed_docs.add(key[0])
+            merged = dict(self.results.get(key) or {})
+            merged.update(res)
+            self.results[key] = merged
+
+    def _save_close(self, item_id, ev, res):
+        unit = res["unit"]
+        MonthlyClose.objects.update_or_create(
+            item_id=item_id, period=ev.period,
+            defaults=dict(document_id=ev.doc, open_qty=res["open_qty"], open_value=res["open_value"],
+                          receipt_qty=res["receipt_qty"], receipt_value=res["receipt_value"],
+                          unit_num=str(unit[0]) if unit else "", unit_den=str(unit[1]) if unit else "",
+                          closing_qty=res["closing_qty"], closing_value=res["closing_value"],
+                          issue_cost=res["issue_cost"], residue=res["residue"]),
+        )
+        if res["residue"]:
+            self.close_lines.append((item_id, None, None, {"residue": res["residue"]}))
+
+    def _snapshot(self, item_id, period, book):
+        Snapshot.objects.update_or_create(item_id=item_id, period=period, defaults={"state": book.dump()})
+
+    def _save_results(self):
+        """Store each costed line's result on its DocumentLine (the new document's and changed ones)."""
+        keys = [k for k in self.results if k[0] == self.doc.id or k[0] in self.changed_docs]
+        if not keys:
+            return
+        rows = DocumentLine.objects.filter(document_id__in={k[0] for k in keys})
+        update = []
+        for row in rows:
+            key = (row.document_id, row.line_no)
+            if key in self.results and row.result != self.results[key]:
+                row.result = self.results[key]
+                update.append(row)
+        DocumentLine.objects.bulk_update(update, ["result"], batch_size=500)
+
+    def _stored_moves(self, item_id, docs) -> dict:
+        return {(m.document_id, m.line, m.sub): m for m in StockMove.objects.filter(item_id=item_id, document_id__in=docs)}
+
+    def _insert_moves(self, item_id, moves):
+        docs = {m.doc: None for m in moves}
+        for d in Document.objects.filter(pk__in=list(docs)).only("id", "date", "time"):
+            docs[d.id] = d
+        StockMove.objects.bulk_create([
+            StockMove(document_id=m.doc, line=m.line, sub=m.sub, item_id=item_id, warehouse_id=m.wh,
+                      date=docs[m.doc].date, time=docs[m.doc].time, code=m.code, qty=m.qty, value=m.value,
+                      created_by=self.user if getattr(self.user, "pk", None) else None)
+            for m in moves
+        ], batch_size=500)
+
+    def _sync_moves(self, item_id, moves, stored: dict, delete_missing: bool):
+        new, changed = [], []
+        seen = set()
+        for m in moves:
+            key = (m.doc, m.line, m.sub)
+            seen.add(key)
+            row = stored.get(key)
+            if row is None:
+                new.append(m)
+            elif (row.value, row.qty, row.warehouse_id, row.code) != (m.value, m.qty, m.wh, m.code):
+                row.value, row.qty, row.warehouse_id, row.code = m.value, m.qty, m.wh, m.code
+                changed.append(row)
+        StockMove.objects.bulk_update(changed, ["value", "qty", "warehouse", "code"], batch_size=500)
+        if delete_missing:
+            gone = [row.pk for key, row in stored.items() if key not in seen]
+            if gone:
+                StockMove.objects.filter(pk__in=gone).delete()
+        if new:
+            self._insert_moves(item_id, new)
+
+
+def create_item_state(item: Item, method: str):
+    ItemState.objects.create(item=item, method=method, state={})
