@@ -19,4 +19,10 @@ def build_report(name: str, p: dict):
         return ledgers.general_ledger(p.get("account"), p.get("start"), p.get("end"))
     if name == "detail-ledger":
         return ledgers.detail_ledger(p.get("account"), p.get("start"), p.get("end"), {k: p.get(k) for k in LEDGER_DIMS})
-    raise DocError("invalid_value", f"报表 {name} 尚未提供")
+    if name in ("stock-balance", "reconcile"):
+        if not p.get("as_of"):
+            raise DocError("invalid_value", f"{name} 需要 --as-of 日期")
+        from . import reconcile, stock_balance
+
+        return stock_balance.stock_balance(p["as_of"]) if name == "stock-balance" else reconcile.reconcile(p["as_of"])
+    raise DocError("invalid_value", f"未知的报表 {name}")
