@@ -1,10 +1,9 @@
-"""The shared scenarios (../shared/scenarios): the master-data, opening-balance and journal parts.
-
-Every account that only journals and opening balances touch must match the expected trial balances
-exactly (accounts that business documents post to are compared once the stock engine lands).
-"""
+"""The shared scenarios (../shared/scenarios) must match their expected reports exactly, on SQLite and on
+PostgreSQL — the same comparison as ../shared/tools/check_scenarios, run in-process on the test database."""
 import io
 import json
+import re
+from calendar import monthrange
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,49 +15,83 @@ from stockbook.reports.registry import build_report
 from tests.conftest import SHARED
 
 SCENARIOS = sorted((SHARED / "scenarios").glob("*.jsonl"))
-BUSINESS_ROLE_CODES = {"112201", "112202", "220201", "220202", "222101", "222102", "1901", "5001", "5401", "5301", "5711", "6001", "6401", "6602", "6711"}
 
 
-def journal_only_accounts(docs):
-    touched_by_business, by_journal = set(), set()
-    for d in docs:
-        if d["type"] == "item":
-            touched_by_business.add(d.get("account", "1405"))
-        elif d["type"] in ("customer_receipt", "supplier_payment"):
-            touched_by_business.add(d["account"])
-        elif d["type"] in ("journal", "opening_balance"):
-            by_journal |= {ln["account"] for ln in d["lines"]}
-    touched_by_business |= BUSINESS_ROLE_CODES
-    touched_by_business |= {c[:4] for c in touched_by_business}  # their parents
-    out = set()
-    for code in by_journal - touched_by_business:
-        if any(b.startswith(code) for b in touched_by_business):
-            continue  # a parent of a business account
-        out.add(code)
-        if len(code) > 4 and code[:4] not in touched_by_business:
-            out.add(code[:4])
-    return out
+def D(x):
+    return Decimal(str(x)) if x not in (None, "") else Decimal(0)
+
+
+def causes(row):
+    m = {}
+    for c in row.get("causes") or []:
+        m[c["cause"]] = m.get(c["cause"], Decimal(0)) + D(c["amount"])
+    return m
+
+
+def compare(kind, want, got) -> list[str]:
+    bad = []
+    if kind == "stock-balance":
+        key = lambda r: (r["item"], r["warehouse"])  # noqa: E731
+        w, g = {key(r): r for r in want["rows"]}, {key(r): r for r in got["rows"]}
+        for k in sorted(set(w) | set(g)):
+            a, b = w.get(k), g.get(k)
+            va = (D(a["qty"]), D(a["value"]), a["pending"]) if a else (0, 0, False)
+            vb = (D(b["qty"]), D(b["value"]), b["pending"]) if b else (0, 0, False)
+            if va != vb:
+                bad.append(f"{k}: want {va} got {vb}")
+    elif kind == "trial-balance":
+        g = {r["account"]: r for r in got["rows"]}
+        for a in want["rows"]:
+            b = g.get(a["account"])
+            f = ("opening", "debit", "credit", "closing")
+            if b is None or any(D(a[x]) != D(b[x]) for x in f):
+                bad.append(f"{a['account']}: want {[a[x] for x in f]} got {b and [b[x] for x in f]}")
+    else:
+        key = lambda r: (r["ledger"], r["account"])  # noqa: E731
+        g = {key(r): r for r in got["rows"]}
+        f = ("gl", "subledger", "difference", "unexplained")
+        for a in want["rows"]:
+            b = g.get(key(a))
+            if b is None or any(D(a[x]) != D(b[x]) for x in f) or causes(a) != causes(b):
+                bad.append(f"{key(a)}: want {a} got {b}")
+        assert [key(r) for r in got["rows"]] == [key(r) for r in want["rows"]], "reconcile rows in contract order"
+    return bad
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
-def test_scenario_journal_and_opening_accounts(scenario: Path):
-    assert SCENARIOS, "shared scenarios not found"
-    docs = [json.loads(x) for x in scenario.read_text(encoding="utf-8").splitlines() if x.strip()]
-    accounts = journal_only_accounts(docs)
-    assert accounts, "the scenario has journal-only accounts to check"
-    rc = import_file(str(scenario), out=io.StringIO(), err=io.StringIO())
-    assert rc == 1  # business documents are rejected until the stock engine lands
-    checked = 0
-    for f in sorted(scenario.with_suffix(".expected").glob("trial-balance-*.json")):
-        want = json.loads(f.read_text(encoding="utf-8"))
-        rep = build_report("trial-balance", {"start": parse_date(want["from"]), "end": parse_date(want["to"])})
-        got = {r["account"]: r for r in rep.data["rows"]}
-        for row in want["rows"]:
-            if row["account"] not in accounts:
-                continue
-            g = got[row["account"]]
-            for k in ("opening", "debit", "credit", "closing"):
-                assert Decimal(g[k]) == Decimal(row[k]), (f.name, row["account"], k)
-            checked += 1
-    assert checked >= 4
+def test_scenario_matches_expected_reports(scenario: Path):
+    exp = scenario.with_suffix(".expected")
+    err = io.StringIO()
+    rc = import_file(str(scenario), out=io.StringIO(), err=err)
+    got_errors = {(e["line"], e["error"]) for e in map(json.loads, err.getvalue().splitlines())}
+    want_errors = {(e["line"], e["error"]) for e in map(json.loads, (exp / "errors.jsonl").read_text().splitlines()) if e}
+    assert got_errors == want_errors
+    assert rc == (1 if want_errors else 0)
+    mismatches = []
+    files = sorted(exp.glob("*.json"))
+    assert len(files) == 6
+    for f in files:
+        kind, when = re.match(r"(stock-balance|trial-balance|reconcile)-([\d-]+)\.json$", f.name).groups()
+        if kind == "trial-balance":
+            y, m = map(int, when.split("-"))
+            params = {"start": parse_date(f"{when}-01"), "end": parse_date(f"{when}-{monthrange(y, m)[1]:02d}")}
+        else:
+            params = {"as_of": parse_date(when)}
+        got = json.loads(json.dumps(build_report(kind, params).data))
+        mismatches += [f"{f.name} {x}" for x in compare(kind, json.loads(f.read_text(encoding="utf-8")), got)]
+    assert not mismatches, "\n".join(mismatches)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_importing_a_scenario_twice_changes_nothing():
+    scenario = SHARED / "scenarios" / "basic-fifo.jsonl"
+    import_file(str(scenario), out=io.StringIO(), err=io.StringIO())
+    params = {"start": parse_date("2026-01-01"), "end": parse_date("2026-02-28")}
+    before = build_report("trial-balance", params).data
+    err = io.StringIO()
+    rc = import_file(str(scenario), out=io.StringIO(), err=err)
+    assert rc == 1
+    # the rejected lines are rejected again, now both with period_closed: January has been closed since
+    assert {(e["line"], e["error"]) for e in map(json.loads, err.getvalue().splitlines())} == {(31, "period_closed"), (36, "period_closed")}
+    assert build_report("trial-balance", params).data == before
