@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.db.models import ProtectedError, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from stockbook.core.errors import DocError
@@ -11,6 +12,10 @@ from stockbook.posting.service import post
 
 from ..forms import AccountEditForm, AccountForm
 from .common import apply_doc_error
+
+
+CATEGORIES = {"asset": gettext_lazy("Assets"), "liability": gettext_lazy("Liabilities"), "equity": gettext_lazy("Equity"),
+              "cost": gettext_lazy("Costs"), "pl": gettext_lazy("Profit and loss"), "common": gettext_lazy("Common")}
 
 
 def account_list(request):
@@ -27,6 +32,8 @@ def account_list(request):
     elif status == "disabled":
         qs = qs.filter(active=False)
     accounts = list(qs)
+    for a in accounts:
+        a.category_label = CATEGORIES.get(a.category, a.category)
     with_children = set(Account.objects.filter(parent__isnull=False).values_list("parent_id", flat=True))
     levels = sorted(set(Account.objects.values_list("level", flat=True)))
     return render(request, "web/accounts.html", {

@@ -83,7 +83,7 @@ def _layout(rep, name, p):
             elif href_row and c.key == rep.columns[0].key:
                 href = href_row
             cells.append((text, "num" if c.key in money_cols else "", href))
-        rows.append({"cells": cells, "level": r.get("level", 1), "kind": r.get("kind", "")})
+        rows.append({"cells": cells, "level": r.get("level"), "kind": r.get("kind", "")})
     totals = None
     if rep.totals:
         totals = [("" if rep.totals.get(c.key) is None else str(rep.totals.get(c.key)), "num" if c.key in money_cols else "")
