@@ -67,19 +67,8 @@ class Costing:
     def _replay(self, item_id, method, new_events):
         snap = Snapshot.objects.filter(item_id=item_id).order_by("-period").first()
         book = E.book_for(method, snap.state if snap else None)
-        lines = (DocumentLine.objects.filter(item_id=item_id, document__type__in=list(KINDS))
-                 .exclude(document=self.doc).select_related("document"))
-        if snap:
-            lines = lines.filter(document__date__gt=month_end(snap.period))
-        by_doc = defaultdict(list)
-        stored_results = {}
-        for ln in lines:
-            by_doc[ln.document].append(ln)
-            stored_results[(ln.document_id, ln.line_no)] = ln.result
-        events = list(new_events)
-        for doc, doc_lines in by_doc.items():
-            events.extend(events_of(doc, doc_lines).get(item_id, []))
-        events.sort(key=lambda e: e.key)
+        loaded, stored_results = load_events(item_id, after=snap.period if snap else None, exclude_doc=self.doc.id)
+        events = sorted(list(new_events) + loaded, key=lambda e: e.key)
         moves = []
         for ev in events:
             out = book.apply(ev)
@@ -90,7 +79,7 @@ class Costing:
         for key, res in list(self.results.items()):
             if key[0] != self.doc.id and key in stored_results and stored_results[key] != res:
                 self.changed_docs.add(key[0])
-        docs = {d.id for d in by_doc} | {self.doc.id}
+        docs = {e.doc for e in loaded} | {self.doc.id}
         self._sync_moves(item_id, moves, self._stored_moves(item_id, docs), delete_missing=True)
         return book
 
@@ -170,6 +159,35 @@ class Costing:
                 StockMove.objects.filter(pk__in=gone).delete()
         if new:
             self._insert_moves(item_id, new)
+
+
+def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False):
+    """The item's costing events after period ``after`` (all if None), in move order, and the stored
+    result of each line. ``with_closes`` adds the closes of the closed periods in that window."""
+    lines = (DocumentLine.objects.filter(item_id=item_id, document__type__in=list(KINDS), document__status=Document.POSTED)
+             .select_related("document"))
+    if after is not None:
+        lines = lines.filter(document__date__gt=month_end(after))
+    if exclude_doc is not None:
+        lines = lines.exclude(document_id=exclude_doc)
+    by_doc = defaultdict(list)
+    stored = {}
+    for ln in lines:
+        by_doc[ln.document].append(ln)
+        stored[(ln.document_id, ln.line_no)] = ln.result
+    events = []
+    for doc, doc_lines in by_doc.items():
+        events.extend(events_of(doc, doc_lines).get(item_id, []))
+    if with_closes:
+        from stockbook.ledger.models import Period
+
+        from .events import close_event
+
+        for per in Period.objects.filter(status=Period.CLOSED, close_document__isnull=False).select_related("close_document"):
+            if after is None or per.period > after:
+                events.append(close_event(per.close_document, per.period))
+    events.sort(key=lambda e: e.key)
+    return events, stored
 
 
 def create_item_state(item: Item, method: str):
