@@ -50,7 +50,7 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
     if v:
         vouchers.append(v)
     if costing and costing.changed_docs:
-        vouchers += _correct(costing.changed_docs - {doc.id}, doc, acc, user)
+        vouchers += correct(costing.changed_docs - {doc.id}, doc, acc, user)
     return vouchers
 
 
@@ -79,7 +79,7 @@ def _checked_count_lines(count):
     return lines
 
 
-def _correct(doc_ids, cause, acc, user) -> list:
+def correct(doc_ids, cause, acc, user) -> list:
     """Adjustment vouchers for documents whose costing results changed (and the settlements of counts)."""
     out = []
     docs = list(Document.objects.filter(pk__in=doc_ids).order_by("id"))
@@ -89,7 +89,7 @@ def _correct(doc_ids, cause, acc, user) -> list:
     for ln in DocumentLine.objects.filter(document_id__in=doc_ids).order_by("document_id", "line_no"):
         lines_by_doc.setdefault(ln.document_id, []).append(ln)
     items = _items(ln.item_id for ls in lines_by_doc.values() for ln in ls)
-    memo = f"成本调整：{cause.ref} 补单引起的重新计价"
+    memo = f"成本调整：{cause.ref} 引起的重新计价"
     for d in docs:
         entries = entries_for(d, lines_by_doc.get(d.id, []), _party(d), acc, items)
         v = resync(d, entries, when=d.date, user=user, memo=memo)

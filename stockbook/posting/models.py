@@ -8,14 +8,14 @@ from django.db import models
 
 
 class Document(models.Model):
-    POSTED, DRAFT = "posted", "draft"
+    POSTED, DRAFT, VOID = "posted", "draft", "void"
     type = models.CharField("单据类型", max_length=32)
     ref = models.CharField("单据编号", max_length=100, blank=True)
     identity = models.CharField(max_length=200, unique=True)
     canonical = models.TextField()
     date = models.DateField("日期", null=True, blank=True)
     time = models.TimeField("时间", null=True, blank=True)
-    status = models.CharField("状态", max_length=10, default=POSTED, choices=[(POSTED, "已过账"), (DRAFT, "草稿")])
+    status = models.CharField("状态", max_length=10, default=POSTED, choices=[(POSTED, "已过账"), (DRAFT, "草稿"), (VOID, "已作废")])
     source = models.CharField("来源", max_length=16, default="import")
     # header fields of business documents (also kept in ``canonical``), for lists, filters and rules
     supplier = models.ForeignKey("masterdata.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="+")

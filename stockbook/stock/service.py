@@ -47,6 +47,14 @@ class Costing:
             st.save(update_fields=["state"])
         self._save_results()
 
+    def replay_all(self):
+        """Replay every item from its last snapshot with no new events (after a close was voided)."""
+        for st in ItemState.objects.select_for_update().order_by("item_id"):
+            book = self._replay(st.item_id, st.method, [])
+            st.state = book.dump()
+            st.save(update_fields=["state"])
+        self._save_results()
+
     # -- the usual case ----------------------------------------------------------------------
     def _append(self, item_id, book, evs):
         moves = []

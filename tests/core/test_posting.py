@@ -220,3 +220,39 @@ def test_safe_delete_disables_referenced(post_json, company):
     assert Warehouse.objects.get(code="WH1").active is False
     post_json({"type": "warehouse", "code": "WH9", "name": "空仓"})
     assert Warehouse.objects.get(code="WH9").safe_delete() == "deleted"
+
+
+def test_reopen_reverses_monthly_close_and_recloses_identically(post_json):
+    """A monthly-average close posts the month's issue costs; reopening reverses that voucher in red ink,
+    issue costs become pending again, and closing again gives the same figures."""
+    from stockbook.reports.registry import build_report
+    from stockbook.posting.fields import parse_date
+    from stockbook.posting.handlers.period import reopen_period
+    from stockbook.stock.models import MonthlyClose, StockMove
+    from stockbook.stock.revalue import recompute
+
+    post_json({**COMPANY, "costing_method": "monthly_average"})
+    post_json({"type": "warehouse", "code": "WH1", "name": "主仓"})
+    post_json({"type": "item", "code": "A", "name": "甲", "uom": "个"})
+    post_json({"type": "supplier", "code": "S", "name": "乙"})
+    post_json({"type": "customer", "code": "C", "name": "丙"})
+    post_json({"type": "opening_stock", "date": "2025-12-31", "warehouse": "WH1", "lines": [{"item": "A", "qty": "100", "amount": "1000.00"}]})
+    post_json({"type": "purchase_receipt", "ref": "R1", "date": "2026-01-05", "supplier": "S", "warehouse": "WH1",
+               "lines": [{"item": "A", "qty": "50", "unit_price": "11"}]})
+    post_json({"type": "sales_delivery", "ref": "D1", "date": "2026-01-10", "customer": "C", "warehouse": "WH1",
+               "lines": [{"item": "A", "qty": "30", "unit_price": "20"}]})
+    close = {"type": "period_close", "ref": "C1", "date": "2026-01-31", "period": "2026-01"}
+    post_json(dict(close))
+    tb = lambda: build_report("trial-balance", {"start": parse_date("2026-01-01"), "end": parse_date("2026-01-31")}).data  # noqa: E731
+    closed = tb()
+    cogs = {r["account"]: r for r in closed["rows"]}["5401"]
+    assert cogs["debit"] == "310.00"  # unit 1550/150: closing 120 → 1240.00, issue 310.00
+    reopen_period("2026-01")
+    assert not MonthlyClose.objects.exists()
+    assert StockMove.objects.get(code=202).value is None
+    assert "5401" not in {r["account"] for r in tb()["rows"]}  # corrected to zero in red ink: no row
+    assert recompute() == []
+    post_json({**close, "ref": "C1b"})
+    again = {r["account"]: r["closing"] for r in tb()["rows"]}
+    assert again == {r["account"]: r["closing"] for r in closed["rows"]}
+    assert recompute() == []

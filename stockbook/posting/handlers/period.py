@@ -9,6 +9,8 @@ from django.utils import timezone
 from stockbook.core.errors import DocError
 from stockbook.ledger.models import Period
 
+from stockbook.stock.events import month_end
+
 from ..fields import get, parse_period, period_str
 
 
@@ -43,10 +45,19 @@ def period_close(ctx):
 
 
 def reopen_period(period: str, user=None) -> Period:
-    """反结账: reopen the latest closed month. Raises DocError if it is not the latest closed one."""
+    """反结账: reopen the latest closed month. Its close document is voided: its voucher is reversed in
+    red ink (dated the month end), monthly-average issue costs of the month become pending again, and
+    every item is re-costed from the snapshot before the month."""
     from django.db import transaction
 
+    from stockbook.stock.models import MonthlyClose, Snapshot
+    from stockbook.stock.service import Costing
+
+    from .. import effects
     from ..books import Books
+    from ..models import Document
+    from ..rules import Accounts
+    from ..sync import resync
 
     books = Books()
     p = parse_period(period, "period")
@@ -55,8 +66,16 @@ def reopen_period(period: str, user=None) -> Period:
         raise DocError("invalid_value", f"只能反结账最近一个已结账期间{'（' + period_str(last) + '）' if last else ''}", field="period")
     with transaction.atomic():
         row = Period.objects.select_for_update().get(period=p)
-        row.status = Period.OPEN
-        row.closed_at = None
-        row.closed_by = None
+        close = row.close_document
+        row.status, row.closed_at, row.closed_by, row.close_document = Period.OPEN, None, None, None
         row.save()
+        if close is not None:
+            Document.objects.filter(pk=close.pk).update(status=Document.VOID)
+            Snapshot.objects.filter(period__gte=p).delete()
+            MonthlyClose.objects.filter(period=p).delete()
+            costing = Costing(close, user)
+            costing.replay_all()
+            acc = Accounts(books.chart)
+            resync(close, [], when=month_end(p), user=user, memo=f"反结账 {period_str(p)}：冲销结账凭证")
+            effects.correct(costing.changed_docs - {close.pk}, close, acc, user)
     return row
