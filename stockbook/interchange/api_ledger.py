@@ -52,7 +52,7 @@ def ser_voucher(v, lines=False):
     return d
 
 
-@router.get("/vouchers", tags=["ledger"], summary="Vouchers (凭证), newest filters first")
+@router.get("/vouchers", tags=["ledger"], summary="Vouchers (凭证) in date and number order, with filters")
 def list_vouchers(request, period: str | None = None, account: str | None = None, date_from: str | None = None,
                   date_to: str | None = None, limit: int = Query(100, ge=1, le=1000),
                   offset: int = Query(0, ge=0, le=1_000_000_000)):

@@ -45,7 +45,7 @@ def booked(db, wsgi_app, post_json):
                "lines": [{"account": "1001", "debit": "1.00"}, {"account": "1002", "credit": "1.00"}]})
 
 
-FUZZ = settings(max_examples=25, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=15, deadline=None, derandomize=True, database=None,
                 suppress_health_check=list(HealthCheck))
 
 
