@@ -117,6 +117,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+try:  # whitenoise warns when the collected-static directory is missing; serving uses the finders
+    os.makedirs(STATIC_ROOT, exist_ok=True)
+except OSError:
+    pass
 
 LOGGING = {
     "version": 1,

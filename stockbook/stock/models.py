@@ -32,7 +32,7 @@ class StockMove(models.Model):
 class ItemState(models.Model):
     """The costing state of one item at the end of move order: unit qty/value, FIFO layers, open lines."""
 
-    item = models.OneToOneField("masterdata.Item", primary_key=True, on_delete=models.PROTECT, related_name="state")
+    item = models.OneToOneField("masterdata.Item", primary_key=True, on_delete=models.CASCADE, related_name="state")
     method = models.CharField(max_length=20)
     state = models.JSONField(default=dict)
 
@@ -40,7 +40,7 @@ class ItemState(models.Model):
 class Snapshot(models.Model):
     """An item's costing state right after a period's close: re-costing never needs to go further back."""
 
-    item = models.ForeignKey("masterdata.Item", on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("masterdata.Item", on_delete=models.CASCADE, related_name="+")
     period = models.IntegerField()
     state = models.JSONField()
 
