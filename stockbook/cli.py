@@ -4,7 +4,7 @@ import os
 import sys
 from datetime import date
 
-REPORTS = ("trial-balance", "stock-balance", "reconcile", "general-ledger", "detail-ledger")
+REPORTS = ("trial-balance", "stock-balance", "reconcile", "general-ledger", "detail-ledger", "item-ledger", "stock-summary", "moves")
 
 
 def _setup(db: str | None):

@@ -25,4 +25,12 @@ def build_report(name: str, p: dict):
         from . import reconcile, stock_balance
 
         return stock_balance.stock_balance(p["as_of"]) if name == "stock-balance" else reconcile.reconcile(p["as_of"])
+    if name in ("item-ledger", "stock-summary", "moves"):
+        from . import stock_reports as sr
+
+        if name == "item-ledger":
+            return sr.item_ledger(p.get("item"), p.get("start"), p.get("end"), p.get("warehouse"))
+        if name == "stock-summary":
+            return sr.stock_summary(p.get("start"), p.get("end"), p.get("warehouse"))
+        return sr.move_log(p.get("start"), p.get("end"), p.get("item"), p.get("warehouse"))
     raise DocError("invalid_value", f"未知的报表 {name}")
