@@ -29,9 +29,14 @@ def machine() -> dict:
         pass
     import sqlite3
 
+    try:
+        load = "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        load = ""
+
     return {
         "nproc": os.cpu_count(), "cpu": cpu, "memory": mem, "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version, "os": f"{platform.system()} {platform.release()}",
+        "sqlite": sqlite3.sqlite_version, "os": f"{platform.system()} {platform.release()}", "load": load,
     }
 
 

@@ -181,7 +181,7 @@ def main(argv=None):
 
     m = machine()
     dbs = f"SQLite {m['sqlite']}" + (f", PostgreSQL {pg_version()}" if args.pg else "")
-    header = (f"machine: {m['cpu']}, nproc {m['nproc']}, {m['memory']} RAM, {m['os']}; Python {m['python']}; {dbs}")
+    header = (f"machine: {m['cpu']}, nproc {m['nproc']}, {m['memory']} RAM, {m['os']}; Python {m['python']}; {dbs}; {m['load']} at start")
     print(header, flush=True)
     rows, notes = [], []
     t0 = time.perf_counter()
@@ -202,7 +202,7 @@ def main(argv=None):
     print_table(rows)
     for n in notes:
         print(f"  note: {n}")
-    print(f"  total {time.perf_counter() - t0:.0f} s")
+    print(f"  total {time.perf_counter() - t0:.0f} s; {machine()['load']} at the end")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"machine": m, "rows": rows, "notes": notes}, f, ensure_ascii=False, indent=2)
