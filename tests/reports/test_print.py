@@ -137,3 +137,16 @@ def test_trial_balance_xlsx(ledger_books):
     assert total[0] == "合计" and total[2:] == [1500, 1500, 670, 670, 1940, 1940]
     assert ws.freeze_panes == "A3"
     assert ws.column_dimensions["B"].width >= 10 and ws.column_dimensions["C"].width >= 10
+
+
+@needs_poppler
+def test_long_voucher_continues_with_its_number(ledger_books, post_json):
+    lines = [{"account": "1122", "debit": f"{i}.00", "customer": "C01", "summary": f"第{i}笔回款确认"} for i in range(1, 21)]
+    lines.append({"account": "5001", "credit": "210.00"})
+    v = post_json({"type": "journal", "ref": "JL", "date": "2026-01-08", "lines": lines}).vouchers[0]
+    pages = [p for p in pdf_text(voucher_pdf(v)).split("\f") if p.strip()]
+    assert len(pages) >= 2
+    assert "续" not in pages[0]
+    for p in pages[1:]:
+        assert "记账凭证（续）" in p and "记 字第 0004 号" in p and "摘要" in p  # header row repeated too
+    assert "贰佰壹拾元整" in pages[-1] and "贰佰壹拾元整" not in pages[0]
