@@ -170,6 +170,7 @@ def main(argv=None):
     ap.add_argument("--profile", action="store_true", help="profile the import (cProfile) and print the top functions")
     ap.add_argument("--quick", action="store_true", help="small sizes: 500 journals, 100,000 trial-balance lines")
     ap.add_argument("--json", help="also write the results to this JSON file")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (SQLite files, JSONL)")
     args = ap.parse_args(argv)
     if args.quick:
@@ -206,7 +207,10 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({"machine": m, "rows": rows, "notes": notes}, f, ensure_ascii=False, indent=2)
-    return 0 if all(r["pass"] != "NO" for r in rows) else 1
+    missed = [r["benchmark"] for r in rows if r["pass"] == "NO"]
+    if missed:
+        print(f"  below target: {len(missed)} figure(s)")
+    return 1 if missed and args.strict else 0
 
 
 if __name__ == "__main__":
