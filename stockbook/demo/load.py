@@ -19,7 +19,7 @@ class DemoError(RuntimeError):
     pass
 
 
-def post_demo(out=sys.stdout) -> dict:
+def post_demo() -> dict:
     """Post every demo document; returns counts {"posted": n, "duplicates": n}. Raises DemoError on a rejection."""
     books = Books()
     counts = {"posted": 0, "duplicates": 0}
@@ -47,7 +47,7 @@ def logins_table(users: list[dict]) -> str:
 def load_demo(users_only: bool = False, out=sys.stdout) -> dict:
     counts = {}
     if not users_only:
-        counts = post_demo(out)
+        counts = post_demo()
         print(f"示例商贸有限公司：新过账 {counts['posted']} 张单据，已存在跳过 {counts['duplicates']} 张", file=out)
     users = ensure_users()
     print("\n演示账号 (demo logins):", file=out)
