@@ -143,3 +143,42 @@ def test_periods_and_reopen(api, admin_api, booked):
 
 def test_periods_without_company(api, db):
     assert api.get("/periods").json() == {"start_period": None, "next_to_close": None, "items": []}
+
+
+def test_contract_section5_example_over_rest(api, company):
+    """Contract section 5: opening 100 kg = 5000.00, receipt 10 kg @ 52.00, delivery 15 kg @ 80.00 (moving average)."""
+    docs = [
+        {"type": "opening_balance", "date": "2025-12-31", "lines": [{"account": "1002", "debit": "100000.00"},
+                                                                   {"account": "1405", "debit": "5000.00"},
+                                                                   {"account": "3001", "credit": "105000.00"}]},
+        {"type": "opening_stock", "date": "2025-12-31", "warehouse": "WH1", "lines": [{"item": "A001", "qty": "100", "amount": "5000.00"}]},
+        {"type": "purchase_receipt", "ref": "R1", "date": "2026-01-10", "supplier": "S01", "warehouse": "WH1",
+         "lines": [{"item": "A001", "qty": "10", "unit_price": "52.00"}]},
+        {"type": "sales_delivery", "ref": "D1", "date": "2026-01-20", "customer": "C01", "warehouse": "WH1",
+         "lines": [{"item": "A001", "qty": "15", "unit_price": "80.00"}]},
+    ]
+    results = [api.post("/documents", d) for d in docs]
+    assert [r.status_code for r in results] == [201, 201, 201, 201], [r.content for r in results]
+    assert results[2].json()["vouchers"] == ["记-2026-01-0001"]
+    assert results[3].json()["vouchers"] == ["记-2026-01-0002"]
+    assert api.get("/documents/sales_delivery/D1").json()["vouchers"] == ["记-2026-01-0002"]
+
+    sb = api.get("/reports/stock-balance", as_of="2026-01-31").json()
+    assert sb == {"report": "stock-balance", "as_of": "2026-01-31",
+                  "rows": [{"item": "A001", "warehouse": "WH1", "qty": "95", "value": "4767.27", "pending": False}]}
+    tb = api.get("/reports/trial-balance", **{"from": "2026-01-01", "to": "2026-01-31"}).json()
+    rows = {r["account"]: r for r in tb["rows"]}
+    assert rows["1405"] == {"account": "1405", "name": "库存商品", "opening": "5000.00", "debit": "520.00",
+                            "credit": "752.73", "closing": "4767.27"}
+    assert rows["220202"]["closing"] == "-520.00"
+    rc = api.get("/reports/reconcile", as_of="2026-01-31").json()
+    assert rc["report"] == "reconcile" and rc["as_of"] == "2026-01-31"
+    stock = [r for r in rc["rows"] if r["ledger"] == "stock" and r["account"] == "1405"][0]
+    assert stock["gl"] == stock["subledger"] == "4767.27" and stock["difference"] == "0.00"
+    # missing as_of
+    r = api.get("/reports/stock-balance")
+    assert r.status_code == 422 and r.json()["error"] == "invalid_value"
+    # the delivery's voucher in detail
+    vid = [v for v in api.get("/vouchers", period="2026-01").json()["items"] if v["number"] == "记-2026-01-0002"][0]["id"]
+    lines = api.get(f"/vouchers/{vid}").json()["lines"]
+    assert {(ln["account"], ln["debit"], ln["credit"]) for ln in lines} >= {("5401", "752.73", "0.00"), ("1405", "0.00", "752.73")}
