@@ -8,7 +8,7 @@
 """
 from django.http import Http404
 from django.utils import timezone
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from ninja.security.apikey import APIKeyCookie
@@ -124,3 +124,14 @@ api.add_router("", documents_router)
 api.add_router("", master_router)
 api.add_router("", ledger_router)
 api.add_router("", docs_router)
+
+fallback_router = Router()
+
+
+@fallback_router.api_operation(["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False)
+def _no_such_endpoint(request, rest: str):
+    """Anything else under /api/ is a JSON 404, not Django's HTML page (registered last)."""
+    return error_response("unknown_reference", f"没有这个接口：{request.method} {request.path[:200]}", 404)
+
+
+api.add_router("", fallback_router)

@@ -88,3 +88,11 @@ def test_token_writes_need_no_csrf(user, token, company):
     c = Client(enforce_csrf_checks=True)
     r = c.post("/api/documents", JOURNAL, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert r.status_code == 201
+
+
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_unknown_endpoint_is_json_404(anon, api, method):
+    for client in (anon, api):
+        r = getattr(client, method)("/no/such/thing")
+        assert r.status_code == 404 and r.json()["error"] == "unknown_reference"
+    assert api.get("/warehouses/").status_code == 404  # trailing slash: no redirect, a JSON 404
