@@ -566,3 +566,163 @@ def test_simple_rejections(post_json):
     assert err(post_json, close("C1b", "2026-01")) == "period_closed"
     assert err(post_json, close("C3", "2026-03")) == "invalid_value"
     assert footprint() == before
+
+
+# -- backdating through counts, closes, invoice differences -------------------------------------------
+def test_backdated_receipt_flips_settled_count_gain_into_loss(post_json):
+    """Moving, WH1.
+
+    01-05 R1 10 @ 10.00;  01-10 K1 count 12 → gain 2 × 10.00 = 20.00 (Dr 1405 / Cr 1901)
+    01-11 S1 settles K1: Dr 1901 20.00 / Cr 5301 20.00
+    01-06 R2 (backdated) 5 @ 10.00 → K1's book qty becomes 15: a loss of 3, round(150 × 3 / 15) = 30.00.
+    In date order: K1 Dr 1901 30.00 / Cr 1405 30.00; S1 Dr 5711 30.00 / Cr 1901 30.00.
+    So adjustments: K1 red Dr 1405 −20 / Cr 1901 −20 + Dr 1901 30 / Cr 1405 30; S1 red Dr 1901 −20 /
+    Cr 5301 −20 + Dr 5711 30 / Cr 1901 30. January trial balance: 5301 nets to zero (no row), 5711 debit
+    30.00, 1901 debit 30.00 credit 30.00 closing 0, 1405 debit 150.00 credit 30.00 closing 120.00.
+    """
+    setup_company(post_json, "moving_average")
+    post_json(receipt("R1", "2026-01-05", "WH1", [("A001", "10", "10.00")]))
+    post_json(count("K1", "2026-01-10", "WH1", [("A001", "12")]))
+    post_json({"type": "count_settlement", "ref": "S1", "date": "2026-01-11", "count": "K1"})
+    post_json(receipt("R2", "2026-01-06", "WH1", [("A001", "5", "10.00")]))
+    assert result("stock_count", "K1") == {"diff": -30000, "value": -3000}
+    t = tb("2026-01-01", "2026-01-31")
+    assert "5301" not in t
+    assert t["5711"] == (0, D("30.00"), 0, D("30.00"))
+    assert t["1901"] == (0, D("30.00"), D("30.00"), 0)
+    assert t["1405"] == (0, D("150.00"), D("30.00"), D("120.00"))
+    adj = [v for v in vouchers_of("count_settlement", "S1") if v[0] == "adjust"]
+    assert len(adj) == 1 and adj[0][1] == "2026-01-11"
+    assert sorted(adj[0][2]) == sorted([("1901", D("-20.00"), 0), ("5301", 0, D("-20.00")),
+                                        ("5711", D("30.00"), 0), ("1901", 0, D("30.00"))])
+    from stockbook.stock.revalue import recompute
+
+    assert recompute() == []
+
+
+def test_monthly_backdated_document_turning_settled_count_into_loss_is_pending_cost(post_json):
+    """Monthly: opening 100 kg = 1000.00; K1 (01-10) count 102 → gain 2 at the opening unit 10.00 = 20.00;
+    S1 (01-11) settles it. A receipt of 5 backdated to 01-05 makes K1 a loss of 3, whose cost is pending
+    until January closes, under a settled count → pending_cost, nothing written."""
+    setup_company(post_json, "monthly_average")
+    opening_stock(post_json, "WH1", [("A001", "100", "1000.00")])
+    post_json(count("K1", "2026-01-10", "WH1", [("A001", "102")]))
+    assert result("stock_count", "K1") == {"diff": 20000, "value": 2000}
+    post_json({"type": "count_settlement", "ref": "S1", "date": "2026-01-11", "count": "K1"})
+    before = footprint()
+    assert err(post_json, receipt("R1", "2026-01-05", "WH1", [("A001", "5", "10.00")])) == "pending_cost"
+    assert footprint() == before
+
+
+def test_monthly_close_after_next_month_documents_and_invoice_difference(post_json):
+    """Monthly. January: opening 100 kg = 1000.00, R1 (01-05) 50 @ 11.00, D1 (01-10) 30 kg.
+    February documents posted before January closes: D2 (02-03) 10 kg, R2 (02-04) 10 @ 12.00,
+    I1 (02-05) invoices R1's 50 kg @ 12.00 = 600.00: P 550.00, diff 50.00 → a zero-qty February receipt
+    (February's opening qty 120 > 0).
+    Close January: unit 1550 / 150; closing 120 kg → 1240.00; D1 = 1550.00 − 1240.00 = 310.00.
+    Close February: (1240 + 120 + 50) / (120 + 10) = 1410 / 130; closing 120 → round(1301.538…) = 1301.54;
+    D2 = 1410.00 − 1301.54 = 108.46.
+    """
+    _monthly_base(post_json)
+    post_json(delivery("D2", "2026-02-03", "WH1", [("A001", "10", "20.00")]))
+    post_json(receipt("R2", "2026-02-04", "WH1", [("A001", "10", "12.00")]))
+    post_json(pinv("I1", "2026-02-05", [("R1", 1, "50", "12.00")]))
+    assert result("purchase_invoice", "I1") == {"P": 55000, "stock": 5000, "cogs": 0}
+    post_json(close("C1", "2026-01"))
+    assert result("sales_delivery", "D1") == {"cost": 31000}
+    assert result("sales_delivery", "D2") == {"cost": None}
+    assert stock("2026-01-31") == {("A001", "WH1"): (120, D("1240.00"), False)}
+    post_json(close("C2", "2026-02"))
+    assert result("sales_delivery", "D2") == {"cost": 10846}
+    assert stock("2026-02-28") == {("A001", "WH1"): (120, D("1301.54"), False)}
+    assert stock("2026-02-27") == {("A001", "WH1"): (120, D("1240.00"), True)}  # 120 × the January unit 1550/150
+    t = tb("2026-02-01", "2026-02-28")
+    assert t["1405"] == (D("1240.00"), D("170.00"), D("108.46"), D("1301.54"))
+    assert recon("2026-02-28")[("stock", "1405")]["difference"] == "0.00"
+    from stockbook.stock.revalue import recompute
+
+    assert recompute() == []
+
+
+def test_fifo_invoice_difference_split_over_transferred_layers(post_json):
+    """FIFO: R1 WH1 10 @ 10.00; T1 4 → WH2 (layer 4 / 40.00 of R1 at WH2); D1 3 from WH1 (WH1 keeps R1's own
+    layer 3 / 30.00). I1 invoices all 10 @ 11.00: P 100.00, diff 10.00; N = 10, R = 3 + 4 = 7:
+    share round(10 × 7 / 10) = 7.00: R1's own layer (created first) round(10 × 3 / 10) = 3.00, the WH2 layer
+    the rest 4.00; 3.00 to 5401. WH1 3 / 33.00, WH2 4 / 44.00."""
+    setup_company(post_json, "fifo")
+    post_json(receipt("R1", "2026-01-05", "WH1", [("A001", "10", "10.00")]))
+    post_json(transfer("T1", "2026-01-06", "WH1", "WH2", [("A001", "4")]))
+    post_json(delivery("D1", "2026-01-07", "WH1", [("A001", "3", "20.00")]))
+    post_json(pinv("I1", "2026-01-08", [("R1", 1, "10", "11.00")]))
+    assert result("purchase_invoice", "I1") == {"P": 10000, "stock": 700, "cogs": 300}
+    assert stock("2026-01-31") == {("A001", "WH1"): (3, D("33.00"), False), ("A001", "WH2"): (4, D("44.00"), False)}
+
+
+@pytest.mark.parametrize("method", ["moving_average", "fifo"])
+def test_sales_return_receives_part_of_delivery_cost_and_follows_backdating(post_json, method):
+    """R1 (01-05) 10 @ 10.00; D1 (01-20) 6 → cost 60.00 (both methods); SR1 (01-25) returns 2 of D1:
+    round(60 × 2 / 6) = 20.00 back into WH1 (Dr 1405 / Cr 5401), P = round(120 × 2 / 6) = 40.00.
+    R0 (01-03, backdated) 10 @ 7.00:
+      moving: D1 = round(170 × 6 / 20) = 51.00, SR1 = round(51 × 2 / 6) = 17.00 (both adjusted, red ink)
+      fifo:   D1 takes R0's layer first: 6 × 7.00 = 42.00, SR1 = 14.00
+    """
+    setup_company(post_json, method)
+    post_json(receipt("R1", "2026-01-05", "WH1", [("A001", "10", "10.00")]))
+    post_json(delivery("D1", "2026-01-20", "WH1", [("A001", "6", "20.00")]))
+    post_json(sret("SR1", "2026-01-25", "D1", [(1, "2")]))
+    assert result("sales_return", "SR1") == {"P": 4000, "cost": 2000}
+    post_json(receipt("R0", "2026-01-03", "WH1", [("A001", "10", "7.00")]))
+    d1, sr1 = (5100, 1700) if method == "moving_average" else (4200, 1400)
+    assert result("sales_delivery", "D1") == {"cost": d1}
+    assert result("sales_return", "SR1") == {"P": 4000, "cost": sr1}
+    assert lines_linked("sales_return", "SR1")["1405"] == (D(sr1) / 100, 0)
+    assert tb("2026-01-01", "2026-01-31")["5401"] == (0, D(d1) / 100, D(sr1) / 100, D(d1 - sr1) / 100)
+    assert recon("2026-01-31")[("stock", "1405")]["difference"] == "0.00"
+
+
+def test_monthly_close_residue_without_issue_lines(post_json):
+    """Monthly, no opening. R1 (01-05) 10 @ 10.00 = 100.00; I1 (01-06) invoices 5 @ 11.00 = 55.00: P 50.00,
+    diff 5.00 → zero-qty January receipt (receipts qty 10 > 0); PR1 (01-07) returns the other 5: P 50.00
+    (a negative receipt); PR2 … only 5 may be returned (5 invoiced). So: D1 (01-08) delivers the 5 left.
+    Close: opening 0 + receipts 5 kg / (100 + 5 − 50) = 55.00 → unit 11.00, closing 0 → 0.00, C = 55.00 all on D1.
+    A second item B002: R2 4 @ 2.50 = 10.00, I2 invoices 2 @ 3.00 (diff 1.00 → stock), PR3 returns 2 (P 5.00):
+    receipts 2 pcs / 6.00; D2 delivers 2 → 6.00. Then nothing is left and the inventory account is 0."""
+    setup_company(post_json, "monthly_average")
+    post_json(receipt("R1", "2026-01-05", "WH1", [("A001", "10", "10.00")]))
+    post_json(pinv("I1", "2026-01-06", [("R1", 1, "5", "11.00")]))
+    assert result("purchase_invoice", "I1") == {"P": 5000, "stock": 500, "cogs": 0}
+    post_json(pret("PR1", "2026-01-07", "R1", [(1, "5")]))
+    assert result("purchase_return", "PR1") == {"P": 5000, "value": 5000}
+    post_json(delivery("D1", "2026-01-08", "WH1", [("A001", "5", "20.00")]))
+    post_json(close("C1", "2026-01"))
+    assert result("sales_delivery", "D1") == {"cost": 5500}
+    assert stock("2026-01-31") == {}
+    assert tb("2026-01-01", "2026-01-31")["1405"][3] == 0
+
+
+def test_monthly_close_residue_goes_to_5401_when_no_unit_is_left(post_json):
+    """Monthly, no opening stock.
+    January: R1 (01-05) 5 @ 10.00, D1 (01-10) delivers all 5; close → D1 50.00.
+    February: R2 (02-02) 3 @ 10.00; I1 (02-03) invoices R1's 5 @ 11.00: P 50.00, diff 5.00 → February's
+    opening qty 0 + receipts up to the invoice 3 > 0 → a zero-qty receipt of 5.00; PR2 (02-04) returns R2's 3
+    (P 30.00, a negative receipt). Close February: opening + receipts qty = 0 + 3 − 3 = 0 → closing 0.00 and
+    C = 30.00 + 5.00 − 30.00 = 5.00 with no issue line: the close posts Dr 5401 5.00 / Cr 1405 5.00.
+    1405 ends at 0: January 50.00 − 50.00, February 30.00 + 5.00 − 30.00 − 5.00."""
+    setup_company(post_json, "monthly_average")
+    post_json(receipt("R1", "2026-01-05", "WH1", [("A001", "5", "10.00")]))
+    post_json(delivery("D1", "2026-01-10", "WH1", [("A001", "5", "20.00")]))
+    post_json(close("C1", "2026-01"))
+    assert result("sales_delivery", "D1") == {"cost": 5000}
+    post_json(receipt("R2", "2026-02-02", "WH1", [("A001", "3", "10.00")]))
+    post_json(pinv("I1", "2026-02-03", [("R1", 1, "5", "11.00")]))
+    assert result("purchase_invoice", "I1") == {"P": 5000, "stock": 500, "cogs": 0}
+    post_json(pret("PR2", "2026-02-04", "R2", [(1, "3")]))
+    post_json(close("C2", "2026-02"))
+    [(_, when, lines)] = vouchers_of("period_close", "C2")
+    assert when == "2026-02-28"
+    assert sorted(lines) == sorted([("5401", D("5.00"), 0), ("1405", 0, D("5.00"))])
+    assert stock("2026-02-28") == {}
+    t = tb("2026-02-01", "2026-02-28")
+    assert t["1405"] == (0, D("35.00"), D("35.00"), 0)
+    r = recon("2026-02-28")
+    assert r[("stock", "1405")]["difference"] == "0.00" and r[("grni", "220202")]["difference"] == "0.00"

@@ -23,6 +23,7 @@ After the stream:
 Each example runs inside a savepoint that is rolled back, so examples don't see each other.
 """
 import calendar
+import os
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -485,7 +486,8 @@ def run_example(method, opening, actions):
 
 OPENING = st.tuples(st.integers(0, 200_000), st.integers(1, 50_000), st.integers(1, 9_999))
 STREAM = st.lists(ACTION, min_size=30, max_size=70)
-SETTINGS = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+# STOCK_PROPERTY_EXAMPLES raises the count for a longer local hunt (the default keeps the file ~1 min)
+SETTINGS = settings(max_examples=int(os.environ.get("STOCK_PROPERTY_EXAMPLES", "8")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                              HealthCheck.too_slow])
 
 
