@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
+from django.utils import timezone
 
 from stockbook.posting.fields import period_of
 
@@ -29,10 +30,20 @@ class Unbalanced(AssertionError):
 
 
 def next_number(word: str, period: int) -> int:
-    seq, _ = VoucherSequence.objects.select_for_update().get_or_create(word=word, period=period)
-    seq.last += 1
-    seq.save(update_fields=["last"])
-    return seq.last
+    """Take the next number of (word, month) in one statement; the upsert locks the row until commit."""
+    table = VoucherSequence._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (word, period, last) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (word, period) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [word, period],
+        )
+        return cur.fetchone()[0]
+
+
+_LINE_COLUMNS = ("voucher_id", "line_no", "account_id", "debit", "credit", "summary", "date", "period", "customer_id",
+                 "supplier_id", "item_id", "warehouse_id", "department_id", "document_id", "doc_line")
+_DIMS = ("customer_id", "supplier_id", "item_id", "warehouse_id", "department_id")
 
 
 def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher.NORMAL, memo="", word="记", user=None) -> Voucher:
@@ -41,20 +52,32 @@ def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher
     if debit != credit:
         raise Unbalanced(f"voucher does not balance: {debit} != {credit}")
     period = period_of(when)
-    v = Voucher.objects.create(
-        word=word, period=period, number=next_number(word, period), date=when, kind=kind, memo=memo[:500],
-        document=document, debit_total=debit, credit_total=credit, created_by=user,
-    )
-    VoucherLine.objects.bulk_create(
-        [
-            VoucherLine(
-                voucher=v, line_no=i, account_id=ln.account_id, debit=ln.debit, credit=ln.credit,
-                summary=(ln.summary or memo)[:500], date=when, period=period,
-                document_id=ln.source or (document.pk if document else None), doc_line=ln.doc_line, **ln.dims,
-            )
-            for i, ln in enumerate(lines, 1)
-        ]
-    )
+    # plain SQL: vouchers and their lines are the bulk of every posting (see docs/benchmarks.md)
+    v = Voucher(word=word, period=period, number=next_number(word, period), date=when, kind=kind, memo=memo[:500],
+                document=document, debit_total=debit, credit_total=credit, created_by=user if getattr(user, "pk", None) else None,
+                created_at=timezone.now())
+    ops = connection.ops
+    day = ops.adapt_datefield_value(when)
+    cols = ("word", "period", "number", "date", "kind", "memo", "document_id", "debit_total", "credit_total", "created_by_id", "created_at")
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {Voucher._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) RETURNING id",
+            [v.word, v.period, v.number, day, v.kind, v.memo, v.document_id, debit, credit, v.created_by_id,
+             ops.adapt_datetimefield_value(v.created_at)],
+        )
+        v.pk = cur.fetchone()[0]
+    v._state.adding = False
+    own = document.pk if document else None
+    rows = [
+        (v.pk, i, ln.account_id, ln.debit, ln.credit, (ln.summary or memo)[:500], day, period,
+         *(ln.dims.get(k) for k in _DIMS), ln.source or own, ln.doc_line)
+        for i, ln in enumerate(lines, 1)
+    ]
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {VoucherLine._meta.db_table} ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_LINE_COLUMNS))})",
+            rows,
+        )
     add_turnover(period, lines)
     return v
 
