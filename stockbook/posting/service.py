@@ -8,6 +8,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from stockbook.core.errors import DocError
@@ -149,6 +151,12 @@ def _post(obj, books: Books, user, source) -> PostResult:
     return PostResult("posted", doc, vouchers)
 
 
+def _retire(key: str):
+    """A master record that was deleted (never referenced) frees its code: its creating document keeps
+    its history under another identity, so the code can be created again."""
+    Document.objects.filter(identity=key).update(identity=Concat(F("identity"), Value("#deleted-"), Cast("id", CharField())))
+
+
 def _insert_document(doc: Document) -> Document:
     """INSERT … RETURNING id in plain SQL (one per posted line; the ORM's insert costs more than the rest)."""
     ops = connection.ops
@@ -200,6 +208,7 @@ def _identity(ctx: Ctx) -> PostResult | None:
                     doc = Document.objects.filter(identity=key).first()
                     return PostResult("duplicate", doc)
                 raise DocError("duplicate_ref", f"科目 {code} 已存在，名称或上级科目不同", field="code")
+            _retire(key)
     elif typ in MASTER_TYPES:
         code = obj.get("code")
         if isinstance(code, str) and code and not isinstance(code, JFloat):
@@ -209,6 +218,7 @@ def _identity(ctx: Ctx) -> PostResult | None:
                 if doc and doc.canonical == ctx.canonical:
                     return PostResult("duplicate", doc)
                 raise DocError("duplicate_ref", f"编码 {code} 已存在且内容不同", field="code")
+            _retire(key)
     elif typ in OPENING_TYPES or typ in BUSINESS_TYPES:
         ref = obj.get("ref")
         if isinstance(ref, str) and ref and not isinstance(ref, JFloat):

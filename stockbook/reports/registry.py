@@ -12,7 +12,7 @@ def build_report(name: str, p: dict):
             raise DocError("invalid_value", "发生额及余额表需要 --from 与 --to 日期")
         if p["start"] > p["end"]:
             raise DocError("invalid_value", "开始日期不能晚于结束日期")
-        return trial_balance.trial_balance(p["start"], p["end"])
+        return trial_balance.trial_balance(p["start"], p["end"], level=p.get("level"))
     if name == "general-ledger":
         if any(p.get(k) for k in LEDGER_DIMS):
             raise DocError("invalid_value", "总账不按辅助核算筛选，请使用明细账 detail-ledger")

@@ -256,3 +256,16 @@ def test_reopen_reverses_monthly_close_and_recloses_identically(post_json):
     again = {r["account"]: r["closing"] for r in tb()["rows"]}
     assert again == {r["account"]: r["closing"] for r in closed["rows"]}
     assert recompute() == []
+
+
+def test_deleted_master_record_frees_its_code(post_json, company):
+    from stockbook.ledger.models import Account
+
+    post_json({"type": "warehouse", "code": "WH9", "name": "空仓"})
+    assert Warehouse.objects.get(code="WH9").safe_delete() == "deleted"
+    assert post_json({"type": "warehouse", "code": "WH9", "name": "新空仓"}).posted
+    assert Warehouse.objects.get(code="WH9").name == "新空仓"
+    post_json({"type": "account", "code": "560299", "name": "管理费用-其他", "parent": "5602"})
+    Account.objects.get(code="560299").delete()
+    assert post_json({"type": "account", "code": "560299", "name": "管理费用-杂项", "parent": "5602"}).posted
+    assert Document.objects.filter(identity__startswith="warehouse:WH9#deleted-").count() == 1
