@@ -2,7 +2,6 @@
 import argparse
 import os
 import sys
-from datetime import date
 
 REPORTS = ("trial-balance", "stock-balance", "reconcile", "general-ledger", "detail-ledger", "item-ledger", "stock-summary", "moves")
 

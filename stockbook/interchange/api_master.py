@@ -21,7 +21,6 @@ from stockbook.core.jsonio import JFloat
 from stockbook.core.money import fmt_money, fmt_qty, parse_money, parse_qty, to_fen, to_qty_units
 from stockbook.ledger.models import Account
 from stockbook.masterdata.models import Customer, Item, Region, Supplier, Warehouse
-from stockbook.posting.models import Document
 
 from .api_common import IDEMPOTENCY_PARAM, check_text, error_response, idempotent, json_response, not_found, read_json_body, run_write
 from .api_documents import ERROR_SCHEMA, _json, post_and_respond
@@ -172,8 +171,7 @@ def _get(res: Resource, code: str):
 
 
 def _delete(res: Resource, rec) -> str:
-    """Delete if nothing refers to the record (and forget its master-data document), else disable it."""
-    identity = f"{res.type}:{rec.code}"
+    """Delete if nothing refers to the record, else disable it."""
     with transaction.atomic():
         if isinstance(rec, Account):
             if rec.builtin:
@@ -187,9 +185,7 @@ def _delete(res: Resource, rec) -> str:
                 result = "disabled"
         else:
             result = rec.safe_delete()
-        if result == "deleted":  # so that the same code can be created again
-            Document.objects.filter(identity=identity, type=res.type).delete()
-    return result
+    return result  # a deleted record's code can be created again: post() retires its old identity
 
 
 def _register(res: Resource):

@@ -4,7 +4,6 @@
 compares the line results, move values and item states with the stored ones. It writes nothing; the
 returned list of differences is empty when the books are consistent.
 """
-from stockbook.posting.models import DocumentLine
 
 from . import engine as E
 from .models import ItemState, StockMove

@@ -34,7 +34,7 @@ def company(ctx):
     ctx.identity = "company"
 
     def write(doc):
-        c = Company.objects.create(code=code, name=name, chart=chart, costing_method=method, start_period=start, tax_id=tax_id)
+        Company.objects.create(code=code, name=name, chart=chart, costing_method=method, start_period=start, tax_id=tax_id)
         install_chart(chart)
         ctx.books.clear()
         return []
