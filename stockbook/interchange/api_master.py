@@ -21,6 +21,7 @@ from stockbook.core.jsonio import JFloat
 from stockbook.core.money import fmt_money, fmt_qty, parse_money, parse_qty, to_fen, to_qty_units
 from stockbook.ledger.models import Account
 from stockbook.masterdata.models import Customer, Item, Region, Supplier, Warehouse
+from stockbook.posting.service import retire
 
 from .api_common import IDEMPOTENCY_PARAM, check_text, error_response, idempotent, json_response, not_found, read_json_body, run_write
 from .api_documents import ERROR_SCHEMA, _json, post_and_respond
@@ -179,6 +180,7 @@ def _delete(res: Resource, rec) -> str:
             try:
                 with transaction.atomic():
                     rec.delete()
+                retire(f"account:{rec.code}")
                 result = "deleted"
             except ProtectedError:
                 Account.objects.filter(pk=rec.pk).update(active=False)

@@ -28,11 +28,14 @@ class MasterData(models.Model):
         """Delete if nothing refers to the record, else disable it. Returns 'deleted' or 'disabled'."""
         try:
             self.delete()
-            return "deleted"
         except ProtectedError:
             self.active = False
             self.save(update_fields=["active", "updated_at"])
             return "disabled"
+        from stockbook.posting.service import retire  # the code may be created again
+
+        retire(f"{self._meta.model_name}:{self.code}")
+        return "deleted"
 
 
 class Company(models.Model):

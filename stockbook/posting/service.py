@@ -151,7 +151,7 @@ def _post(obj, books: Books, user, source) -> PostResult:
     return PostResult("posted", doc, vouchers)
 
 
-def _retire(key: str):
+def retire(key: str):
     """A master record that was deleted (never referenced) frees its code: its creating document keeps
     its history under another identity, so the code can be created again."""
     Document.objects.filter(identity=key).update(identity=Concat(F("identity"), Value("#deleted-"), Cast("id", CharField())))
@@ -208,7 +208,7 @@ def _identity(ctx: Ctx) -> PostResult | None:
                     doc = Document.objects.filter(identity=key).first()
                     return PostResult("duplicate", doc)
                 raise DocError("duplicate_ref", f"科目 {code} 已存在，名称或上级科目不同", field="code")
-            _retire(key)
+            retire(key)
     elif typ in MASTER_TYPES:
         code = obj.get("code")
         if isinstance(code, str) and code and not isinstance(code, JFloat):
@@ -218,7 +218,7 @@ def _identity(ctx: Ctx) -> PostResult | None:
                 if doc and doc.canonical == ctx.canonical:
                     return PostResult("duplicate", doc)
                 raise DocError("duplicate_ref", f"编码 {code} 已存在且内容不同", field="code")
-            _retire(key)
+            retire(key)
     elif typ in OPENING_TYPES or typ in BUSINESS_TYPES:
         ref = obj.get("ref")
         if isinstance(ref, str) and ref and not isinstance(ref, JFloat):
