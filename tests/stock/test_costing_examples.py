@@ -726,3 +726,31 @@ def test_monthly_close_residue_goes_to_5401_when_no_unit_is_left(post_json):
     assert t["1405"] == (0, D("35.00"), D("35.00"), 0)
     r = recon("2026-02-28")
     assert r[("stock", "1405")]["difference"] == "0.00" and r[("grni", "220202")]["difference"] == "0.00"
+
+
+def test_credit_limit_counts_opening_and_journal_lines_naming_the_customer(post_json):
+    """C01 limit 100000.00. Opening 112201 99000.00 naming C01 (Cr 3001). A journal Dr 112201 500.00 naming C01
+    / Cr 1002 → 1122 balance 99500.00. D1 @ 500.01 → 100000.01 → credit_limit_exceeded; @ 500.00 accepted."""
+    setup_company(post_json, "moving_average")
+    post_json({"type": "opening_balance", "date": "2025-12-31", "lines": [
+        {"account": "112201", "debit": "99000.00", "customer": "C01"}, {"account": "3001", "credit": "99000.00"}]})
+    post_json({"type": "journal", "ref": "J1", "date": "2026-01-02", "lines": [
+        {"account": "112201", "debit": "500.00", "customer": "C01"}, {"account": "1002", "credit": "500.00"}]})
+    post_json(receipt("R1", "2026-01-05", "WH1", [("A001", "10", "1.00")]))
+    assert err(post_json, delivery("D1", "2026-01-06", "WH1", [("A001", "1", "500.01")])) == "credit_limit_exceeded"
+    post_json(delivery("D1", "2026-01-06", "WH1", [("A001", "1", "500.00")]))
+
+
+def test_unit_conversion_beyond_four_decimals_is_invalid(post_json):
+    """An item in kg with g = 0.001 kg: 0.05 g = 0.00005 kg has five decimals after conversion → invalid_value;
+    1.5 g = 0.0015 kg is fine. A count in t with a unit cost per t: R1 10 kg @ 10.00; K1 counts 0.012 t at
+    10000 per t (10.00 per kg) → gain 2 kg = 20.00."""
+    setup_company(post_json, "moving_average")
+    post_json({"type": "item", "code": "G004", "name": "金粉", "uom": "kg", "units": {"g": "0.001"}})
+    assert err(post_json, receipt("R0", "2026-01-04", "WH1", [("G004", "0.05", "1.00", "g")])) == "invalid_value"
+    post_json(receipt("R0", "2026-01-04", "WH1", [("G004", "1.5", "1.00", "g")]))
+    assert stock("2026-01-31") == {("G004", "WH1"): (D("0.0015"), D("1.50"), False)}
+    post_json(receipt("R1", "2026-01-05", "WH1", [("A001", "10", "10.00")]))
+    post_json({"type": "stock_count", "ref": "K1", "date": "2026-01-06", "warehouse": "WH1",
+               "lines": [{"item": "A001", "counted_qty": "0.012", "uom": "t", "unit_cost": "10000"}]})
+    assert result("stock_count", "K1") == {"diff": 20000, "value": 2000}

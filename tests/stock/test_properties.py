@@ -405,6 +405,23 @@ def check_ledger():
         assert sums.get(k, (0, 0)) == pb.get(k, (0, 0)), f"PeriodBalance {k}: {pb.get(k)} vs lines {sums.get(k)}"
     lines = VoucherLine.objects.aggregate(d=Sum("debit"), c=Sum("credit"))
     assert lines["d"] == lines["c"]
+    # numbers gapless per month; adjustments dated like their document; lines link back to document lines
+    numbers = defaultdict(list)
+    for v in Voucher.objects.select_related("document"):
+        numbers[(v.word, v.period)].append(v.number)
+        doc = v.document
+        if v.kind == Voucher.ADJUST:
+            assert doc is not None
+            want = month_end(period_of(doc.date)) if doc.type == "period_close" else doc.date
+            assert v.date == want, f"adjustment {v} dated {v.date}, its document {doc} {doc.date}"
+    for k, ns in numbers.items():
+        assert sorted(ns) == list(range(1, len(ns) + 1)), f"voucher numbers of {k}: {sorted(ns)}"
+    unlinked = VoucherLine.objects.filter(voucher__document__type__in=LINE_LINKED, doc_line__isnull=True)
+    assert not unlinked.exists(), [(ln.voucher.document.ref, ln.account.code) for ln in unlinked]
+
+
+LINE_LINKED = ["purchase_receipt", "purchase_invoice", "purchase_return", "sales_delivery", "sales_invoice",
+               "sales_return", "stock_count", "scrap", "count_settlement"]
 
 
 def check_reports(dates, closed):
