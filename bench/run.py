@@ -1,7 +1,8 @@
 """``make bench``: Stockbook's benchmarks, printed as a table with the machine noted.
 
     python -m bench.run                      # import 5,000 journals × 10 lines; trial balance on 1,000,000 lines (SQLite)
-    python -m bench.run --only import        # one benchmark (import | trial)
+    python -m bench.run --only import        # one benchmark (repeatable): import | trial | post | concurrent |
+                                             #   backdate | revalue | stock-balance | reconcile
     python -m bench.run --journals 20000 --lines-per-journal 10 --tb-lines 200000
     python -m bench.run --pg                 # PostgreSQL too (needs the server at $PG_URL_BASE)
     python -m bench.run --cli                # also time the `stockbook import` command (child process)
@@ -10,7 +11,8 @@
 
 Each benchmark runs in a child process on a fresh database in a temporary directory (or a throwaway
 PostgreSQL database), so one does not warm or bloat the other. Targets (issue): import ≥ 5,000 voucher
-lines/s on SQLite, single process; trial balance of any month with 1,000,000 voucher lines < 1 s.
+lines/s on SQLite, single process; trial balance of any month with 1,000,000 voucher lines < 1 s. The stock
+benchmarks of issue 4 (bench/stock.py, bench/stockrun.py) cache their big databases under var/bench/.
 """
 import argparse
 import json
@@ -22,6 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import stockrun
 from .common import drop_pg_database, log, machine, new_pg_database, pg_available, pg_version
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,7 +162,8 @@ def print_table(rows):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m bench.run", description="Stockbook benchmarks")
-    ap.add_argument("--only", choices=("import", "trial"), action="append", help="run only this benchmark (repeatable)")
+    ap.add_argument("--only", choices=("import", "trial", *stockrun.STOCK_BENCHMARKS), action="append",
+                    help="run only this benchmark (repeatable)")
     ap.add_argument("--journals", type=int, default=5000, help="journals in the import file (default 5000)")
     ap.add_argument("--lines-per-journal", type=int, default=10)
     ap.add_argument("--tb-lines", type=int, default=1_000_000, help="voucher lines for the trial balance (default 1,000,000)")
@@ -172,16 +176,18 @@ def main(argv=None):
     ap.add_argument("--json", help="also write the results to this JSON file")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a figure misses its target")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory (SQLite files, JSONL)")
+    stockrun.add_arguments(ap)
     args = ap.parse_args(argv)
+    stockrun.adjust_args(args)
     if args.quick:
         args.journals, args.tb_lines = min(args.journals, 500), min(args.tb_lines, 100_000)
     if args.pg and not pg_available():
         log("PostgreSQL is not reachable: running SQLite only")
         args.pg = False
-    only = set(args.only or ("import", "trial"))
+    only = set(args.only or ("import", "trial", *stockrun.STOCK_BENCHMARKS))
 
     m = machine()
-    dbs = f"SQLite {m['sqlite']}" + (f", PostgreSQL {pg_version()}" if args.pg else "")
+    dbs = f"SQLite {m['sqlite']}" + (f", PostgreSQL {pg_version()}" if args.pg or "concurrent" in only else "")
     header = (f"machine: {m['cpu']}, nproc {m['nproc']}, {m['memory']} RAM, {m['os']}; Python {m['python']}; {dbs}; {m['load']} at start")
     print(header, flush=True)
     rows, notes = [], []
@@ -193,6 +199,10 @@ def main(argv=None):
             bench_import(args, tmp, rows, notes)
         if "trial" in only:
             bench_trial(args, tmp, rows, notes)
+        for name, fn in stockrun.STOCK_BENCHMARKS.items():
+            if name in only:
+                log(f"{name}:")
+                fn(args, tmp, rows, notes)
     finally:
         if args.keep:
             log(f"kept {tmp}")

@@ -32,6 +32,7 @@ START_PERIOD = "2024-01"
 SPAN_DAYS = 730  # history dated 2024-01-01 … 2025-12-30; new documents from 2026-01-01
 LINES = 10
 HOT = "H0001"
+GENERATOR_VERSION = 1  # bump when Stream or the bulk writer change what they write (invalidates var/bench/)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -73,12 +74,12 @@ class Stream:
     """Documents in date order; quantities in tenths, prices in 分. ``doc(day)`` gives the next one."""
 
     def __init__(self, items: int, warehouses: int = 2, suppliers: int = 10, customers: int = 20, hot: bool = False,
-                 seed: int = 1, prefix: str = ""):
+                 seed: int = 1, prefix: str = "", only_whs: list[str] | None = None):
         self.r = random.Random(seed)
         self.codes = [f"I{i:05d}" for i in range(1, items + 1)]
         self.base = {c: 500 + (i * 7919) % 20000 for i, c in enumerate(self.codes)}  # 5.00 … 204.99
         self.base[HOT] = 6180
-        self.whs = [f"W{i:02d}" for i in range(1, warehouses + 1)]
+        self.whs = only_whs or [f"W{i:02d}" for i in range(1, warehouses + 1)]
         self.n_sup, self.n_cus = suppliers, customers
         self.hot = hot
         self.prefix = prefix
@@ -355,12 +356,12 @@ def _rdiv(a: int, b: int) -> int:
 
 # -- cached databases --------------------------------------------------------------------------------
 def schema_hash() -> str:
-    """Changes when the schema, the engine, the posting rules or this generator change."""
+    """Changes when the schema, the engine, the posting rules or GENERATOR_VERSION change."""
     h = hashlib.sha256()
     pkg = ROOT / "stockbook"
     files = sorted(pkg.glob("*/migrations/*.py")) + sorted((pkg / "stock" / "engine").glob("*.py")) + [
-        pkg / "stock" / "events.py", pkg / "posting" / "rules.py", pkg / "posting" / "sync.py", pkg / "ledger" / "posting.py",
-        Path(__file__)]
+        pkg / "stock" / "events.py", pkg / "posting" / "rules.py", pkg / "posting" / "sync.py", pkg / "ledger" / "posting.py"]
+    h.update(str(GENERATOR_VERSION).encode())
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes())

@@ -2,6 +2,12 @@
 
     python -m bench.worker import --db URL --file F [--profile STATS]
     python -m bench.worker trial  --db URL --lines N [--months M] [--repeat K]
+    python -m bench.worker stock-build --db URL --docs N --items I --warehouses W [--hot]
+    python -m bench.worker stock-moves --db URL --moves N --items I --warehouses W
+    python -m bench.worker stock-post --db URL --history-docs N --items I --warehouses W --post-docs M [--profile F]
+    python -m bench.worker stock-concurrent --db URL --clients K --docs M --items I
+    python -m bench.worker stock-backdate|stock-revalue --db URL [--profile F]
+    python -m bench.worker stock-report --db URL --name stock-balance|reconcile [--repeat K] [--profile F]
 
 Prints progress on stderr and one JSON object, the result, as the last line of stdout.
 """
@@ -24,13 +30,47 @@ def main(argv=None):
     p.add_argument("--lines", type=int, default=1_000_000)
     p.add_argument("--months", type=int, default=24)
     p.add_argument("--repeat", type=int, default=5)
+    p = sub.add_parser("stock-build")
+    p.add_argument("--db", required=True)
+    p.add_argument("--docs", type=int, required=True)
+    p.add_argument("--items", type=int, required=True)
+    p.add_argument("--warehouses", type=int, default=2)
+    p.add_argument("--hot", action="store_true")
+    p = sub.add_parser("stock-moves")
+    p.add_argument("--db", required=True)
+    p.add_argument("--moves", type=int, required=True)
+    p.add_argument("--items", type=int, required=True)
+    p.add_argument("--warehouses", type=int, default=2)
+    p = sub.add_parser("stock-post")
+    p.add_argument("--db", required=True)
+    p.add_argument("--history-docs", type=int, required=True)
+    p.add_argument("--items", type=int, required=True)
+    p.add_argument("--warehouses", type=int, default=2)
+    p.add_argument("--post-docs", type=int, default=300)
+    p.add_argument("--profile")
+    p = sub.add_parser("stock-concurrent")
+    p.add_argument("--db", required=True)
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--docs", type=int, default=100)
+    p.add_argument("--items", type=int, default=2000)
+    for name in ("stock-backdate", "stock-revalue"):
+        p = sub.add_parser(name)
+        p.add_argument("--db", required=True)
+        p.add_argument("--profile")
+    p = sub.add_parser("stock-report")
+    p.add_argument("--db", required=True)
+    p.add_argument("--name", choices=("stock-balance", "reconcile"), required=True)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--profile")
     args = ap.parse_args(argv)
 
     migrate_s, _ = timed(django_setup, args.db)
     from django.db import connection
 
     res = {"db": connection.vendor, "migrate_seconds": migrate_s}
-    if args.cmd == "import":
+    if args.cmd.startswith("stock-"):
+        res.update(_stock(args))
+    elif args.cmd == "import":
         from .imports import run_in_process
 
         res.update(run_in_process(args.file, profile=args.profile))
@@ -45,6 +85,35 @@ def main(argv=None):
         res["timings"] = trial.time_reports(args.months, args.repeat)
     print(json.dumps(res, ensure_ascii=False))
     return 0
+
+
+def _stock(args) -> dict:
+    from . import stock, stockgen
+
+    if args.cmd == "stock-build":
+        from django.db import connection
+
+        res = stockgen.build_history(args.docs, args.items, args.warehouses, args.hot, log=log)
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return res
+    if args.cmd == "stock-moves":
+        from django.db import connection
+
+        t = timed(stockgen.post_master, stockgen.master_docs(args.items, args.warehouses))[0]
+        res = stockgen.build_moves_only(args.moves, log=log)
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return {"master_seconds": t, **res}
+    if args.cmd == "stock-post":
+        return stock.post_rate(args.history_docs, args.items, args.warehouses, args.post_docs, profile=args.profile)
+    if args.cmd == "stock-concurrent":
+        return stock.concurrent(args.db, args.clients, args.docs, args.items)
+    if args.cmd == "stock-backdate":
+        return stock.backdate(profile=args.profile)
+    if args.cmd == "stock-revalue":
+        return stock.revalue(profile=args.profile)
+    return stock.report(args.name, args.repeat, profile=args.profile)
 
 
 if __name__ == "__main__":
