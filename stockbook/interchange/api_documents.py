@@ -41,6 +41,7 @@ RESULT_SCHEMA = {
         "ref": {"type": ["string", "null"]},
         "id": {"type": ["integer", "null"]},
         "vouchers": {"type": "array", "items": {"type": "string", "example": "记-2026-01-0001"}},
+        "warnings": {"type": "array", "items": {"type": "string"}, "description": "Posted, but worth a look (e.g. a quantity 100× off the item's usual: wrong unit?)"},
     },
 }
 ERROR_SCHEMA = {
@@ -73,6 +74,7 @@ def post_and_respond(obj, request) -> "HttpResponse":  # noqa: F821
         "ref": ref_of(obj),
         "id": res.document.pk if res.document is not None else None,
         "vouchers": [v.display_number for v in res.vouchers] if res.posted else voucher_numbers(res.document),
+        "warnings": res.warnings,
     }
     return json_response(body, 201 if res.posted else 200)
 

@@ -63,6 +63,7 @@ class ImportResult:
     posted: int = 0
     duplicates: int = 0
     rejected: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
 
     @property
     def exit_code(self):
@@ -92,6 +93,7 @@ def import_documents(docs, *, stop_on_error=False, user=None, source="import", p
                 progress(i + 1)
         if r.posted:
             res.posted += 1
+            res.warnings += [f"line {n}: {w}" for w in r.warnings]
         else:
             res.duplicates += 1
     return res
@@ -124,5 +126,7 @@ def import_file(path: str, *, stop_on_error=False, out=sys.stdout, err=sys.stder
         res = import_documents(docs, stop_on_error=stop_on_error, progress=progress)
     for e in res.rejected:
         print(json.dumps(e, ensure_ascii=False), file=err)
+    for w in res.warnings:  # plain text on stdout: stderr carries only the JSON lines of rejected documents
+        print(f"warning {w}", file=out)
     print(res.summary(), file=out)
     return res.exit_code

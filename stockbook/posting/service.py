@@ -47,6 +47,7 @@ class PostResult:
     status: str  # "posted" | "duplicate"
     document: Document
     vouchers: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)  # sentences for people; the document is posted
 
     @property
     def posted(self):
@@ -67,6 +68,7 @@ class Ctx:
     canonical: str = ""
     identity: str = ""
     source: str = "api"
+    warnings: list = field(default_factory=list)
 
 
 def ref_of(obj) -> str | None:
@@ -148,7 +150,7 @@ def _post(obj, books: Books, user, source) -> PostResult:
         created_at=timezone.now(),
     ))
     vouchers = write(doc) or []
-    return PostResult("posted", doc, vouchers)
+    return PostResult("posted", doc, vouchers, ctx.warnings)
 
 
 def retire(key: str):

@@ -269,3 +269,12 @@ def test_deleted_master_record_frees_its_code(post_json, company):
     Account.objects.get(code="560299").delete()
     assert post_json({"type": "account", "code": "560299", "name": "管理费用-杂项", "parent": "5602"}).posted
     assert Document.objects.filter(identity__startswith="warehouse:WH9#deleted-").count() == 1
+
+
+def test_unit_mistake_warns_but_posts(post_json, company):
+    rec = {"type": "purchase_receipt", "supplier": "S01", "warehouse": "WH1", "date": "2026-01-05"}
+    for i in range(3):
+        r = post_json({**rec, "ref": f"R{i}", "lines": [{"item": "A001", "qty": "2", "uom": "t", "unit_price": "60000"}]})
+        assert r.warnings == []
+    r = post_json({**rec, "ref": "R9", "lines": [{"item": "A001", "qty": "2000", "uom": "t", "unit_price": "60"}]})
+    assert r.posted and len(r.warnings) == 1 and "计量单位" in r.warnings[0]

@@ -130,7 +130,29 @@ class Pending:
         self.lines: list[dict] = []
 
 
+UNIT_SUSPECT = 100  # a line 100× above or below the item's usual quantity: probably the wrong unit (吨/公斤)
+
+
+def unit_warnings(lines: list[dict]) -> list[str]:
+    """Warn (not reject) when a line's base quantity is far outside the item's recent lines."""
+    out = []
+    for ln in lines:
+        item, q = ln.get("item"), ln.get("qty_base")
+        if item is None or not q:
+            continue
+        hist = sorted(DocumentLine.objects.filter(item=item, qty_base__gt=0).order_by("-id").values_list("qty_base", flat=True)[:20])
+        if len(hist) < 3:
+            continue
+        median = hist[len(hist) // 2]
+        if q >= median * UNIT_SUSPECT or q * UNIT_SUSPECT <= median:
+            out.append(f"第 {ln['line_no']} 行 {item.code} {item.name} 数量 {q / 10000:g} {item.uom} 与以往（常见 {median / 10000:g} {item.uom}）"
+                       f"相差百倍以上，请检查计量单位是否选错（如 吨 与 公斤）")
+    return out
+
+
 def _writer(ctx, pending: Pending):
+    ctx.warnings.extend(unit_warnings(pending.lines))
+
     def write(doc):
         for k, v in pending.header.items():
             setattr(doc, k, v)
