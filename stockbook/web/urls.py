@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path, register_converter
 
-from .views import accounts, home, master, periods, reports, vouchers
+from .views import accounts, documents, home, master, periods, reports, stock_api, stock_reports, vouchers
 
 app_name = "web"
 
@@ -30,7 +30,22 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", lr(home.home), name="home"),
     path("company/", lr(home.company), name="company"),
-    path("documents/<int:pk>/", lr(home.document_detail), name="document_detail"),
+    # business documents
+    path("documents/", lr(documents.document_list), name="document_list"),
+    path("documents/new/", lr(documents.document_choose), name="document_choose"),
+    path("documents/new/<str:type>/", lr(documents.document_new), name="document_new"),
+    path("documents/<int:pk>/", lr(documents.document_detail), name="document_detail"),
+    # JSON helpers of the document forms
+    path("stock/items/search", lr(stock_api.item_search), name="stock_search"),
+    path("stock/items/barcode", lr(stock_api.item_barcode), name="stock_barcode"),
+    path("stock/availability", lr(stock_api.availability), name="stock_availability"),
+    path("stock/ref-lines", lr(stock_api.ref_lines), name="stock_ref_lines"),
+    path("stock/open-documents", lr(stock_api.open_documents), name="stock_open_documents"),
+    path("stock/open-invoices", lr(stock_api.open_invoices), name="stock_open_invoices"),
+    path("stock/next-ref", lr(stock_api.next_ref_view), name="stock_next_ref"),
+    # stock reports and reconciliation
+    path("reports/stock/<str:name>/", lr(stock_reports.report_page), name="stock_report"),
+    path("reports/stock/<str:name>/export/<str:fmt>/", lr(stock_reports.report_export), name="stock_report_export"),
     # master data
     path("<kind:kind>/", lr(master.master_list), name="master_list"),
     path("<kind:kind>/new/", lr(master.master_create), name="master_create"),

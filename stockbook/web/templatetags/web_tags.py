@@ -49,8 +49,17 @@ def period(p):
 
 
 @register.simple_tag(takes_context=True)
-def navlink(context, url_name, label, exact=False, kind=None):
-    url = reverse(url_name, kwargs={"kind": kind} if kind else None)
+def navlink(context, url_name, label, exact=False, kind=None, arg=None):
+    url = reverse(url_name, kwargs={"kind": kind} if kind else None, args=[arg] if arg else None)
     path = context["request"].path
     active = path == url if (exact or url == "/") else path.startswith(url)
     return format_html('<a href="{}"{}>{}</a>', url, ' class="active"' if active else "", label)
+
+
+@register.filter
+def get(mapping, key):
+    """``{{ d|get:key }}``: a dict value by a variable key ('' when missing)."""
+    try:
+        return mapping.get(key, "")
+    except AttributeError:
+        return ""
