@@ -5,9 +5,10 @@ the checks in the contract's order, and writes the document, its lines, stock mo
 database transaction: a rejected document leaves nothing behind.
 """
 import hashlib
+import time
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import CharField, F, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
@@ -79,8 +80,27 @@ def ref_of(obj) -> str | None:
     return v if isinstance(v, str) else None
 
 
+RETRIES = 3
+
+
 def post(obj, *, books: Books | None = None, user=None, source: str = "api") -> PostResult:
+    """Post one document; a PostgreSQL deadlock or serialization failure is retried (nothing was written)."""
     books = books or Books()
+    for attempt in range(RETRIES):
+        try:
+            return _post_once(obj, books, user, source)
+        except OperationalError as e:
+            if attempt == RETRIES - 1 or not _retryable(e) or connection.in_atomic_block:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
+def _retryable(e) -> bool:
+    code = getattr(e.__cause__, "sqlstate", None)
+    return code in ("40001", "40P01")  # serialization_failure, deadlock_detected
+
+
+def _post_once(obj, books: Books, user, source) -> PostResult:
     try:
         with transaction.atomic():
             return _post(obj, books, user, source)

@@ -82,7 +82,9 @@ def _ref_doc(ctx, key, typ, party_attr=None, party=None, cache=None):
         raise DocError("invalid_value", f"缺少引用单据 {key}", field=key)
     if cache is not None and ref in cache["docs"]:
         return cache["docs"][ref]
-    doc = Document.objects.filter(type=typ, ref=ref, status=Document.POSTED).first()
+    # locked until commit: two invoices (or allocations) of one receipt (or invoice) then check their
+    # limits one after the other, each seeing what the other wrote (PostgreSQL; SQLite writers are serial)
+    doc = Document.objects.select_for_update().filter(type=typ, ref=ref, status=Document.POSTED).first()
     if doc is None:
         raise DocError("unknown_reference", f"{TYPE_ZH.get(typ, typ)} {ref} 不存在", field=key)
     if party_attr and getattr(doc, party_attr) != party.pk:
@@ -265,6 +267,7 @@ def sales_delivery(ctx):
         _line_err(n, one)
     # 7. credit limit: the customer's 1122 balance over all accepted documents + this delivery's net
     if customer.credit_limit is not None:
+        type(customer).objects.select_for_update().filter(pk=customer.pk).first()  # one delivery of a customer at a time
         bal = VoucherLine.objects.filter(customer=customer).filter(
             Q(account__code="1122") | Q(account__code__startswith="1122")).aggregate(d=Sum("debit"), c=Sum("credit"))
         balance = (bal["d"] or 0) - (bal["c"] or 0)
