@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from stockbook.core.errors import DocError
 from stockbook.core.money import fmt_money, fmt_qty
@@ -106,7 +107,7 @@ def _rows_from_post(data, dt) -> list[dict]:
 
 def _is_blank(dt, r) -> bool:
     keys = {"item": ("item", "qty", "counted_qty", "unit_price", "unit_cost"), "ref": ("src_ref", "src_line", "qty", "unit_price"),
-            "ref1": ("src_line", "qty"), "alloc": ("invoice", "alloc_amount")}[dt.lines]
+            "ref1": ("qty",), "alloc": ("invoice", "alloc_amount")}[dt.lines]
     return not any(r[k] for k in keys)
 
 
@@ -255,8 +256,8 @@ def _ref_choices(dt):
 
 # -- document page ------------------------------------------------------------------------------------------
 RESULT_LABELS = {
-    "value": "Value", "P": "Part taken (P)", "stock": "Difference to stock", "cogs": "Difference to cost of sales",
-    "cost": "Cost", "diff": "Count difference",
+    "value": gettext_lazy("Value"), "P": gettext_lazy("Part taken (P)"), "stock": gettext_lazy("Difference to stock"),
+    "cogs": gettext_lazy("Difference to cost of sales"), "cost": gettext_lazy("Cost"), "diff": gettext_lazy("Count difference"),
 }
 
 
@@ -273,7 +274,7 @@ def _result_text(doc, ln) -> list[tuple[str, str]]:
             text = _("pending (costed at period close)")
         else:
             text = fmt_money(v)
-        out.append((_(RESULT_LABELS[k]), text))
+        out.append((str(RESULT_LABELS[k]), text))
     return out
 
 
