@@ -84,6 +84,7 @@ def _party(typ, code, name, region, area, org, contact, phone, address, terms):
 
 # -- openings --------------------------------------------------------------------------------------
 MISMATCH_1405 = Decimal("386.40")  # opening 1405 balance minus opening stock value: reconcile's opening_mismatch
+MANUAL_1405 = (202606, 18, "1850.00")  # period, day, amount of the manual journal on 1405: reconcile's manual_journal
 
 # which warehouses stock what: every item at 上海总仓, a share at 杭州仓, 广州仓 heavy on plastics
 _SHARE = {"SH01": 1.0, "HZ01": 0.6, "GZ01": 0.45}
@@ -133,6 +134,8 @@ class State:
     def __init__(self):
         self.payroll = None  # last accrued month: dict of amounts in 分
         self.balance = {"1001": 0, "100201": 0, "100202": 0}
+        self.biz = None  # the business simulation (business.Business), once the openings are known
+        self.vat_settled: set = set()  # periods whose VAT has been set off and paid
 
     def book(self, lines):
         for ln in lines:
@@ -247,6 +250,16 @@ def journal_documents(period: int, state: State, last_day: date, month_end: bool
     if state.balance["100202"] < 30_000_000:
         out.append(_j(d(4), "资金调拨：工行划转建行（华南业务备付）", [
             {"account": "100202", "debit": "500000.00"}, {"account": "100201", "credit": "500000.00"}]))
+    # 4th: sweep what 华南 customers paid into the 建行 account back to 工行, keeping about 1.5 million there
+    if state.balance["100202"] > 250_000_000:
+        sweep = (state.balance["100202"] - 150_000_000) // 10_000_000 * 10_000_000
+        out.append(_j(d(4), "资金调拨：建行划转工行（华南回款归集）", [
+            {"account": "100201", "debit": yuan(sweep)}, {"account": "100202", "credit": yuan(sweep)}]))
+    # June: freight on a cable delivery booked by hand straight to 库存商品 — reconcile shows it as manual_journal
+    if period == MANUAL_1405[0]:
+        out.append(_j(d(MANUAL_1405[1]), "手工补记运费计入库存商品（苏南电缆 YJV 电缆到货运费）", [
+            {"account": "1405", "debit": MANUAL_1405[2], "item": "DL006", "warehouse": "SH01"},
+            {"account": "100201", "credit": MANUAL_1405[2]}]))
     # 10th: last month's wages, less withheld social insurance, housing fund and IIT
     p = state.payroll
     if p:
@@ -266,6 +279,17 @@ def journal_documents(period: int, state: State, last_day: date, month_end: bool
             {"account": "222104", "debit": yuan(p["iit"])},
             {"account": "100201", "credit": yuan(social + fund + p["iit"])},
         ]))
+    # 15th: VAT of the months before — output set off against input, the rest paid (a credit is carried on)
+    if state.biz is not None:
+        vat_out = sum(v[0] for p, v in state.biz.vat.items() if p < period and p not in state.vat_settled)
+        vat_in = sum(v[1] for p, v in state.biz.vat.items() if p < period and p not in state.vat_settled)
+        if vat_out > vat_in > 0:
+            out.append(_j(d(15), "结转并缴纳上月增值税", [
+                {"account": "222102", "debit": yuan(vat_out)},
+                {"account": "222101", "credit": yuan(vat_in)},
+                {"account": "100201", "credit": yuan(vat_out - vat_in)},
+            ]))
+            state.vat_settled |= {p for p in state.biz.vat if p < period}
     # travel claims (差旅费), paid in cash; a visit names the customer
     for _ in range(r.randint(2, 4)):
         cust = r.choice(customers)
@@ -348,16 +372,22 @@ def journal_documents(period: int, state: State, last_day: date, month_end: bool
     return [{"type": j["type"], "ref": j["ref"], "date": j["date"], "memo": j["memo"], "lines": j["lines"]} for j in out]
 
 
-# generators of a month's documents, merged in date order (business documents join here later)
+# generators of a month's journals, merged in date order
 MONTHLY = [journal_documents]
 
 
 def month_documents(period: int, state: State, last_day: date, month_end: bool) -> list[dict]:
+    """The month's journals (in date order) and business documents (in posting order: a late one, 补单,
+    comes after documents dated after it), merged by the day each is posted; journals first within a day."""
     docs = []
     for gen in MONTHLY:
         docs += gen(period, state, last_day, month_end)
     docs.sort(key=lambda doc: (doc["date"], doc.get("time", "")))
-    return docs
+    posted = [(doc["date"], 0, n, doc) for n, doc in enumerate(docs)]
+    if state.biz is not None:
+        posted += [(day.isoformat(), 1, n, doc) for n, (day, doc) in enumerate(state.biz.month(period, last_day))]
+    posted.sort(key=lambda x: x[:3])
+    return [doc for *_k, doc in posted]
 
 
 def period_close(period: int) -> dict:
@@ -366,14 +396,19 @@ def period_close(period: int) -> dict:
     return {"type": "period_close", "ref": f"JS-{pstr(period)}", "date": end.isoformat(), "period": pstr(period)}
 
 
-def documents(today: str = data.TODAY):
-    """Every demo document in posting order."""
+def documents(today: str = data.TODAY, business: bool = True, state: "State | None" = None):
+    """Every demo document in posting order (``business=False``: master data, openings, journals, closes)."""
     today_d = parse_day(today)
-    state = State()
+    state = state or State()
     yield from master_documents()
     stock = list(opening_stock_documents())
-    yield opening_balance_document(stock, state)
+    ob = opening_balance_document(stock, state)
+    yield ob
     yield from stock
+    if business:
+        from .business import Business
+
+        state.biz = Business(stock, ob, state.balance)
     current = today_d.year * 100 + today_d.month
     for p in periods(data.START_PERIOD, today_d):
         y, m = divmod(p, 100)

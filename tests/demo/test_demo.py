@@ -1,4 +1,6 @@
-"""The demo company: loads through post(), balances every month, is idempotent, and has its users."""
+"""The demo company: a year of business posted through post() without a rejection; it balances every month,
+reconciles with only the causes it was built with, never holds negative stock, recomputes to what is
+stored, is idempotent, and has its users."""
 import io
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,9 +11,15 @@ from stockbook.demo import data
 from stockbook.demo.generate import documents, periods
 from stockbook.demo.ids import uscc_valid
 
+BUSINESS_TYPES = ["purchase_receipt", "purchase_invoice", "purchase_return", "sales_delivery", "sales_invoice",
+                  "sales_return", "transfer", "stock_count", "count_settlement", "scrap", "customer_receipt",
+                  "supplier_payment", "journal", "period_close"]
+
+
 @pytest.fixture(scope="module")
 def _demo_loaded(django_db_setup, django_db_blocker):
-    """Load the demo once for the module, inside a transaction rolled back at the end."""
+    """Load the demo once for the module, inside a transaction rolled back at the end. A rejected document
+    fails the load (DemoError, listing every rejection) and so every test of the module."""
     from django.db import transaction
 
     from stockbook.demo.load import load_demo
@@ -131,3 +139,136 @@ def test_users_and_groups(demo):
     assert admin.is_superuser and admin.is_staff
     assert not User.objects.get(username="auditor").is_staff
     assert {"采购", "销售", "仓库", "财务", "财务主管", "区域经理", "管理层", "审计"} <= set(Group.objects.values_list("name", flat=True))
+
+
+def test_every_document_posted(demo):
+    res, out = demo
+    generated = list(documents())
+    assert res["posted"] == len(generated) and res["duplicates"] == 0  # no rejection: load_demo raises on any
+    for typ in BUSINESS_TYPES:
+        assert res["types"][typ] > 0, typ
+    assert res["types"]["sales_delivery"] > 500 and res["types"]["purchase_receipt"] > 200
+    assert "采购入库单" in out and "已结账：2025-12 至 2026-10，共 11 个月" in out
+
+
+def test_documents_look_like_a_year_of_business():
+    docs = list(documents())
+    by_type = {}
+    for d in docs:
+        by_type.setdefault(d["type"], []).append(d)
+    months = lambda typ: {d["date"][:7] for d in by_type[typ]}  # noqa: E731
+    all_months = {f"{p // 100}-{p % 100:02d}" for p in periods(data.START_PERIOD, date.fromisoformat(data.TODAY))}
+    for typ in ("purchase_receipt", "purchase_invoice", "sales_delivery", "sales_invoice", "customer_receipt",
+                "supplier_payment", "transfer"):
+        assert months(typ) == all_months, typ
+    assert max(d["date"] for d in docs if "date" in d) <= data.TODAY
+    # receipts in conversion units, several lines
+    assert any(ln.get("uom") == "吨" for d in by_type["purchase_receipt"] for ln in d["lines"])
+    assert any(ln.get("uom") == "箱" for d in by_type["purchase_receipt"] for ln in d["lines"])
+    assert sum(len(d["lines"]) > 1 for d in by_type["purchase_receipt"]) > 50
+    # 单到补差: an invoice price that is not the receipt's
+    receipts = {d["ref"]: d for d in by_type["purchase_receipt"]}
+    diff = [ln for d in by_type["purchase_invoice"] for ln in d["lines"]
+            if ln.get("uom") == receipts[ln["receipt"]]["lines"][ln["line"] - 1].get("uom")
+            and ln["unit_price"] != receipts[ln["receipt"]]["lines"][ln["line"] - 1]["unit_price"]]
+    assert len(diff) >= 10
+    # some invoices come a month later, some invoice a line in parts
+    later = [d for d in by_type["purchase_invoice"] if any(receipts[ln["receipt"]]["date"][:7] < d["date"][:7] for ln in d["lines"])]
+    assert len(later) >= 11
+    deliveries = {d["ref"]: d for d in by_type["sales_delivery"]}
+    billed = {}
+    for d in by_type["sales_invoice"]:
+        for ln in d["lines"]:
+            billed.setdefault((ln["delivery"], ln["line"]), []).append(d["ref"])
+    assert sum(len(v) > 1 for v in billed.values()) >= 5
+    # a sales return of an earlier month's delivery
+    assert any(deliveries[d["delivery"]]["date"][:7] < d["date"][:7] for d in by_type["sales_return"])
+    # seasons: wire and cable sell more in April than in February (春节), packaging more in October than in March
+    def sold(prefix, month):
+        return sum(Decimal(ln["qty"]) * Decimal(ln["unit_price"]) for d in by_type["sales_delivery"] if d["date"][:7] == month
+                   for ln in d["lines"] if ln["item"].startswith(prefix))
+    assert sold("DL", "2026-04") > 2 * sold("DL", "2026-02")
+    assert sold("BZ", "2026-10") > Decimal("1.3") * sold("BZ", "2026-03")
+    # a count per quarter per warehouse, each settled within days
+    counts = by_type["stock_count"]
+    assert sorted({(d["date"][:7], d["warehouse"]) for d in counts}) == sorted(
+        (m, wh) for m in ("2025-12", "2026-03", "2026-06", "2026-09") for wh, *_ in data.WAREHOUSES)
+    assert {d["count"] for d in by_type["count_settlement"]} == {d["ref"] for d in counts}
+    # transfers 华东 → 华南, scrap with a reason, receipts with and without allocations
+    assert all(d["from"] == "SH01" and d["to"] == "GZ01" for d in by_type["transfer"])
+    assert all(d.get("reason") for d in by_type["scrap"])
+    assert any("allocations" not in d for d in by_type["customer_receipt"])
+    assert any(sum(Decimal(a["amount"]) for a in d.get("allocations", [])) < Decimal(d["amount"]) and d.get("allocations")
+               for d in by_type["customer_receipt"])
+    # late documents (补单): dated before a document posted before them, in an open month
+    late, seen = [], {}
+    for d in docs:
+        if d["type"] in ("purchase_receipt", "sales_delivery"):
+            p = d["date"][:7]
+            if d["date"] < seen.get(p, ""):
+                late.append(d["ref"])
+            seen[p] = max(seen.get(p, ""), d["date"])
+    assert 5 <= len(late) <= 15, late
+    # the one manual journal on 1405
+    j1405 = [d for d in by_type["journal"] if any(ln["account"] == "1405" for ln in d["lines"])]
+    assert len(j1405) == 1 and "库存商品" in j1405[0]["memo"]
+
+
+def test_reconcile_shows_only_what_the_demo_built_in(demo):
+    from stockbook.reports.reconcile import reconcile
+
+    rows = reconcile(date(2026, 10, 31)).data["rows"]
+    by = {(r["ledger"], r["account"]): r for r in rows}
+    assert [(r["ledger"], r["account"]) for r in rows] == [("stock", "1403"), ("stock", "1405"), ("grni", "220202"),
+                                                          ("ar", "1122"), ("ap", "220201")]
+    for r in rows:
+        assert r["unexplained"] == "0.00", r
+    stock = by[("stock", "1405")]
+    causes = {c["cause"]: c for c in stock["causes"]}
+    assert sorted(causes) == ["manual_journal", "opening_mismatch"]
+    assert causes["opening_mismatch"]["amount"] == "386.40"
+    assert causes["manual_journal"]["amount"] == "1850.00" and len(causes["manual_journal"]["refs"]) == 1
+    assert by[("stock", "1403")]["difference"] == "0.00"
+    assert by[("grni", "220202")]["difference"] == "0.00" and Decimal(by[("grni", "220202")]["gl"]) > 0
+    for key in (("ar", "1122"), ("ap", "220201")):
+        assert [c["cause"] for c in by[key]["causes"]] in ([], ["opening_mismatch"]), by[key]
+    # today: November is open, the monthly-average item's cost is pending and explained as such
+    rows = reconcile(date.fromisoformat(data.TODAY)).data["rows"]
+    assert all(r["unexplained"] == "0.00" for r in rows), rows
+
+
+def test_stock_never_negative(demo):
+    from stockbook.reports.stock_balance import balances
+    from stockbook.stock.models import StockMove
+
+    for p in periods(data.START_PERIOD, date.fromisoformat(data.TODAY)):
+        as_of = min(_month_end(p), date.fromisoformat(data.TODAY))
+        rows = balances(as_of)
+        assert rows and all(r["qty"] >= 0 for r in rows), as_of
+        assert all(r["value"] >= 0 for r in rows if not r["pending"]), as_of
+    running = {}
+    for item, wh, qty in StockMove.objects.order_by("date", "time", "document_id", "line", "sub").values_list(
+            "item_id", "warehouse_id", "qty"):
+        running[(item, wh)] = running.get((item, wh), 0) + qty
+        assert running[(item, wh)] >= 0
+
+
+def test_recompute_matches_what_is_stored(demo):
+    from stockbook.stock.revalue import recompute
+
+    assert recompute() == []
+
+
+def test_the_year_looks_like_a_small_distributor(demo):
+    from stockbook.reports.trial_balance import trial_balance
+
+    rep = trial_balance(date(2025, 12, 1), date(2026, 10, 31))
+    rows = {r["account"]: r for r in rep.data["rows"]}
+    revenue = Decimal(rows["5001"]["credit"]) - Decimal(rows["5001"]["debit"])
+    cost = Decimal(rows["5401"]["debit"]) - Decimal(rows["5401"]["credit"])
+    assert 10_000_000 < revenue < 40_000_000
+    assert Decimal("0.10") < (revenue - cost) / revenue < Decimal("0.25")
+    for p in periods(data.START_PERIOD, date.fromisoformat(data.TODAY)):  # cash and bank never run dry at a month end
+        tb = {r["account"]: r for r in trial_balance(date(p // 100, p % 100, 1), min(_month_end(p), date.fromisoformat(data.TODAY))).data["rows"]}
+        for code in ("1001", "100201", "100202"):
+            assert Decimal(tb[code]["closing"]) > 0, (code, p)
