@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from stockbook.core.errors import DocError
-from stockbook.core.money import fmt_money, fmt_qty
+from stockbook.core.money import fmt_qty, from_fen
 from stockbook.ledger.models import Account, Voucher
 from stockbook.masterdata.models import Customer, Item, Supplier, Warehouse
 from stockbook.posting.models import Document, DocumentLine
@@ -262,6 +262,7 @@ RESULT_LABELS = {
 
 
 def _result_text(doc, ln) -> list[tuple[str, str]]:
+    """What costing gave a line, for people: 成本 1,234.56, 冲销暂估 (P) …, 盘盈 2 kg …"""
     r = ln.result or {}
     out = []
     for k in ("P", "value", "cost", "stock", "cogs", "diff"):
@@ -269,11 +270,13 @@ def _result_text(doc, ln) -> list[tuple[str, str]]:
             continue
         v = r[k]
         if k == "diff":
-            text = fmt_qty(v) + (" " + ln.item.uom if ln.item_id else "")
-        elif v is None:
-            text = _("pending (costed at period close)")
-        else:
-            text = fmt_money(v)
+            if not v:
+                out.append((_("No difference"), ""))
+                continue
+            label = _("Count gain") if v > 0 else _("Count loss")
+            out.append((label, fmt_qty(abs(v)) + (" " + ln.item.uom if ln.item_id else "")))
+            continue
+        text = _("pending (costed at period close)") if v is None else f"{from_fen(v):,.2f}"
         out.append((str(RESULT_LABELS[k]), text))
     return out
 

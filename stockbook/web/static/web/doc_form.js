@@ -214,6 +214,10 @@
         tr.classList.add("line-warn");
         td.title = T.exceeds;
         td.textContent += " ⚠";
+        var warn = document.createElement("div");
+        warn.className = "warn-text";
+        warn.textContent = T.exceeds;
+        td.appendChild(warn);
       }
     });
   }
@@ -442,6 +446,10 @@
 
   // ---- start -----------------------------------------------------------------------------------------
   renumber();
+  rows().forEach(function (tr) {  // a re-shown form: unit labels with their factors
+    var it = items[code(val(tr, "item"))];
+    if (it) fillUnits(tr, it, val(tr, "uom"));
+  });
   if (cfg.party && headerVal(cfg.party)) {
     var pin = form.querySelector("[name=" + cfg.party + "]");
     pin.dispatchEvent(new Event("change", { bubbles: true }));
