@@ -224,8 +224,8 @@ GZ01_EXTRA = ["WJ001", "WJ004", "WJ005", "DL001", "DL002", "DL007", "BZ001", "BZ
 TRANSFER_CATS = {WJ, DL, BZ}  # 广州仓 gets these from 上海总仓 (华东 → 华南)
 
 # documents entered late (补单): in these months one receipt / one delivery is posted a few days late
-LATE_RECEIPT = {202512, 202602, 202604, 202607, 202609, 202611}
-LATE_DELIVERY = {202601, 202603, 202605, 202608, 202610, 202611}
+LATE_RECEIPT = {202601, 202604, 202607, 202611}
+LATE_DELIVERY = {202603, 202606, 202609, 202611}
 # a return of an earlier month's delivery is arranged in these months (the delivery late in the month before)
 CROSS_MONTH_RETURN = {202601, 202604, 202607, 202610}
 COUNT_MONTHS = {12, 3, 6, 9}
@@ -534,26 +534,32 @@ class Business:
 
     # -- purchasing --------------------------------------------------------------------------------------
     def replenish(self, day: date, s: Supplier):
+        """Weekly review per supplier and warehouse: an item below 2.5 weeks of expected sales triggers an
+        order; the order then tops up every item of that supplier below 4 weeks, each to 5.5 weeks."""
         r = self.r
         for wh in s.whs:
-            lines = []
+            wanted = []
             for code in s.items:
                 it = ITEMS[code]
                 if code not in self.assort[wh] or (wh == "GZ01" and it.cat in TRANSFER_CATS):
                     continue
                 wk = self.weekly(code, wh, day)
-                if wk <= 0:
-                    continue
-                have = self.stock[(code, wh)]
-                if have >= Decimal("2.5") * wk:
+                if wk > 0:
+                    wanted.append((it, wk, self.stock[(code, wh)]))
+            if not any(have < Decimal("2.5") * wk for _it, wk, have in wanted):
+                continue
+            lines = []
+            for it, wk, have in wanted:
+                if have >= 4 * wk:
                     continue
                 need = Decimal("5.5") * wk - have
                 u, f = it.buy_unit
                 if u is None or (r.random() < 0.2 and u != "吨"):
                     u, f = None, Decimal(1)
                 qty = (need / f).to_integral_value(rounding=ROUND_CEILING)
-                if u is None and it.uom == "米":
-                    qty = (qty / 100).to_integral_value(rounding=ROUND_CEILING) * 100
+                if u is None and qty >= 100:  # a round number of pieces or metres
+                    step = Decimal(10) ** (len(str(int(qty))) - 2)
+                    qty = (qty / step).to_integral_value(rounding=ROUND_CEILING) * step
                 price = price_text(it.cost * drift(it.cat, day.month) * Decimal(str(r.uniform(0.985, 1.015))) * f)
                 lines.append(Line(len(lines) + 1, it, u, f, qty, price, net_fen(qty, price)))
             if lines:
