@@ -162,9 +162,24 @@ def _writer(ctx, pending: Pending):
             doc.save(update_fields=list(pending.header))
         lines = [DocumentLine(document=doc, **kw) for kw in pending.lines]
         DocumentLine.objects.bulk_create(lines)
-        return effects.apply(doc, lines, ctx.books, ctx.user, period=pending.header.get("_period"))
+        return effects.apply(doc, lines, ctx.books, ctx.user)
 
     return write
+
+
+def _item_lines(ctx, p: Pending, wh, priced=False, **extra):
+    """Lines of item, qty, uom? (and unit_price when ``priced``), checked in that order, line by line."""
+    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
+        def one(raw=raw, n=n):
+            ln = req_obj(raw, "lines")
+            item = _item(ctx, ln)
+            q, uom, qbase = _qty(ctx, ln, item)
+            row = dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(q), qty_base=qbase, **extra)
+            if priced:
+                price = parse_price(get(ln, "unit_price") if get(ln, "unit_price") is not MISSING else None, "unit_price")
+                row.update(unit_price=str(price), amount=_net(q, price))
+            p.lines.append(row)
+        _line_err(n, one)
 
 
 # -- purchasing -----------------------------------------------------------------------------
@@ -172,15 +187,7 @@ def purchase_receipt(ctx):
     supplier = _party(ctx, "supplier", "supplier")
     wh = _warehouse(ctx, "warehouse")
     p = Pending(supplier=supplier, warehouse=wh)
-    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
-        def one(raw=raw, n=n):
-            ln = req_obj(raw, "lines")
-            item = _item(ctx, ln)
-            q, uom, qbase = _qty(ctx, ln, item)
-            price = parse_price(get(ln, "unit_price") if get(ln, "unit_price") is not MISSING else None, "unit_price")
-            p.lines.append(dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(q), qty_base=qbase,
-                                unit_price=str(price), amount=_net(q, price)))
-        _line_err(n, one)
+    _item_lines(ctx, p, wh, priced=True)
     return _writer(ctx, p)
 
 
@@ -256,15 +263,7 @@ def sales_delivery(ctx):
     customer = _party(ctx, "customer", "customer")
     wh = _warehouse(ctx, "warehouse")
     p = Pending(customer=customer, warehouse=wh)
-    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
-        def one(raw=raw, n=n):
-            ln = req_obj(raw, "lines")
-            item = _item(ctx, ln)
-            q, uom, qbase = _qty(ctx, ln, item)
-            price = parse_price(get(ln, "unit_price") if get(ln, "unit_price") is not MISSING else None, "unit_price")
-            p.lines.append(dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(q), qty_base=qbase,
-                                unit_price=str(price), amount=_net(q, price)))
-        _line_err(n, one)
+    _item_lines(ctx, p, wh, priced=True)
     # 7. credit limit: the customer's 1122 balance over all accepted documents + this delivery's net
     if customer.credit_limit is not None:
         type(customer).objects.select_for_update().filter(pk=customer.pk).first()  # one delivery of a customer at a time
@@ -285,13 +284,7 @@ def transfer(ctx):
     if src.pk == dst.pk:
         raise DocError("invalid_value", "调出仓库与调入仓库不能相同", field="to")
     p = Pending(warehouse=src)
-    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
-        def one(raw=raw, n=n):
-            ln = req_obj(raw, "lines")
-            item = _item(ctx, ln)
-            q, uom, qbase = _qty(ctx, ln, item)
-            p.lines.append(dict(line_no=n, item=item, warehouse=src, to_warehouse=dst, uom=uom, qty=to_qty_units(q), qty_base=qbase))
-        _line_err(n, one)
+    _item_lines(ctx, p, src, to_warehouse=dst)
     return _writer(ctx, p)
 
 
@@ -299,13 +292,7 @@ def scrap(ctx):
     wh = _warehouse(ctx, "warehouse")
     reason = opt_str(ctx.obj, "reason", "报废原因", 500) or ""
     p = Pending(warehouse=wh, memo=reason)
-    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
-        def one(raw=raw, n=n):
-            ln = req_obj(raw, "lines")
-            item = _item(ctx, ln)
-            q, uom, qbase = _qty(ctx, ln, item)
-            p.lines.append(dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(q), qty_base=qbase))
-        _line_err(n, one)
+    _item_lines(ctx, p, wh)
     return _writer(ctx, p)
 
 
