@@ -234,7 +234,7 @@
         if (net !== null) { tot.amount += net; any = true; }
         if (tc) {
           var r = dec(val(tr, "tax_rate")) || (function () { var it = items[code(val(tr, "item"))]; return it && it.tax_rate ? dec(it.tax_rate) : null; })();
-          var tax = net !== null && r ? round2(net * r.n, r.s) : null;
+          var tax = net !== null && r ? round2(net * r.n, r.s + 2) : null;  // fen × rate, back to fen
           tc.textContent = tax === null ? "" : fmtFen(tax);
           if (tax !== null) tot.tax += tax;
         }
@@ -321,6 +321,8 @@
     if (!party) { dl.innerHTML = ""; return; }
     getJSON(cfg.urls.open_documents + "?type=" + cfg.ref_type + "&party=" + encodeURIComponent(party)).then(function (j) {
       dl.innerHTML = "";
+      var pr = document.getElementById("pick-ref");
+      if (pr) pr.placeholder = (j.documents || []).length ? j.documents[0].ref : T.none_left;
       (j.documents || []).forEach(function (d) {
         var o = document.createElement("option");
         o.value = d.ref; o.textContent = d.date + (d.warehouse ? " " + d.warehouse : "");
