@@ -83,7 +83,7 @@ def stock_balance(as_of: date) -> Report:
          "pending": r["pending"]} for r in rows]}
     table = [{"item": r["item"].code, "name": r["item"].name, "uom": r["item"].uom, "warehouse": r["warehouse"].code,
               "warehouse_name": r["warehouse"].name, "qty": fmt_qty(r["qty"]), "value": fmt_money(r["value"]),
-              "pending": "待结账" if r["pending"] else ""} for r in rows]
+              "pending": "待结转" if r["pending"] else ""} for r in rows]
     cols = [Column("item", "存货编码"), Column("name", "存货名称"), Column("uom", "单位"), Column("warehouse", "仓库编码"),
             Column("warehouse_name", "仓库"), Column("qty", "结存数量", "qty"), Column("value", "结存金额", "money"),
             Column("pending", "成本状态")]

@@ -52,7 +52,7 @@ def test_stock_balance_pending_flag(web, post_json):
     post_json({"type": "item", "code": "A001", "name": "铜线", "uom": "kg"})
     post_json({"type": "opening_stock", "date": "2025-12-31", "warehouse": "WH1", "lines": [{"item": "A001", "qty": "10", "amount": "100.00"}]})
     html = web.get("/reports/stock/stock-balance/?as_of=2026-01-15").content.decode()
-    assert "待结账" in html.split("<tbody>")[1]
+    assert "待结转" in html.split("<tbody>")[1]
 
 
 def test_stock_summary_page(web, fifo):
