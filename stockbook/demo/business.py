@@ -24,7 +24,6 @@ Rules the simulation keeps so that every document posts:
 Randomness comes from one ``random.Random`` with a fixed seed, so the same documents come out every time.
 """
 import calendar
-import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -433,7 +432,7 @@ class Business:
     def weekly(self, item: str, wh: str, day: date, own_only=False) -> Decimal:
         m, n = day.month, (day.month % 12) + 1
         frac = Decimal(day.day) / 31
-        per_month = lambda w: self.monthly_demand(item, w, m) * (1 - frac) + self.monthly_demand(item, w, n) * frac  # noqa: E731
+        per_month = lambda w: self.monthly_demand(item, w, m) * (1 - frac) + self.monthly_demand(item, w, n) * frac
         d = per_month(wh)
         if wh == "SH01" and not own_only and ITEMS[item].cat in TRANSFER_CATS and item in self.assort["GZ01"]:
             d += per_month("GZ01")
@@ -462,10 +461,11 @@ class Business:
         # deliveries
         for cust in CUSTOMERS.values():
             value = cust.budget * sum(w * season(cat, m) for cat, w in cust.cats.items())
-            size = min(max(cust.budget / 4.5, 5_000), 50_000)
+            size = min(max(cust.budget / 3.5, 6_000), 60_000)
             n = max(1, round(value / size * r.uniform(0.85, 1.15)))
             for day in sorted(r.choice(wds) for _ in range(n)):
-                self.at(day, "delivery", lambda day=day, cust=cust, v=value / n * r.uniform(0.7, 1.3): self.deliver(day, cust, v))
+                v = value / n * r.uniform(0.7, 1.3)
+                self.at(day, "delivery", lambda day=day, cust=cust, v=v: self.deliver(day, cust, v))
         # customer receipts and supplier payments
         for cust in CUSTOMERS.values():
             for pd in cust.pay_days:
@@ -976,4 +976,3 @@ class Business:
         return None, q, (ln.price / ln.factor).quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
 
-__all__ = ["Business", "ITEMS", "CUSTOMERS", "SUPPLIERS", "math"]

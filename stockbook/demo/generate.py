@@ -5,9 +5,10 @@ then month by month that month's documents and, for every month before the curre
 ``period_close``. Randomness comes from ``random.Random`` seeded per purpose with a fixed seed, so the
 same documents come out on every run (the loader's idempotence rests on that).
 
-To add business documents (purchase receipts, deliveries, receipts and payments …) once they post, add a
-generator to ``MONTHLY``: a function ``(period, state) → [documents]`` whose documents are merged into the
-month in date order, before the month's close.
+The month's manual vouchers come from the generators in ``MONTHLY`` (in date order); its business
+documents — purchases, sales, returns, transfers, counts, scrap, receipts and payments — from the day-by-day
+simulation in ``business.Business``, in posting order (a late entry, 补单, is posted after documents dated
+after it). Both share ``State``: the bank balances, and the VAT the journals set off and pay each month.
 """
 import calendar
 import random
@@ -226,7 +227,7 @@ def journal_documents(period: int, state: State, last_day: date, month_end: bool
     """The month's manual vouchers: rent, payroll, social insurance, expenses, fees, depreciation."""
     r = rng("journals", period)
     y, m = divmod(period, 100)
-    d = lambda day: date(y, m, day)  # noqa: E731
+    d = lambda day: date(y, m, day)
     end = date(y, m, calendar.monthrange(y, m)[1])
     out = []
     customers = [c[0] for c in data.CUSTOMERS]

@@ -57,8 +57,8 @@ def summary(counts: dict) -> str:
     from stockbook.ledger.models import Period
 
     t = counts["types"]
-    lines = [f"示例商贸有限公司：新过账 {counts['posted']} 张单据，已存在跳过 {counts['duplicates']} 张"
-             f"（{counts['seconds']:.1f} 秒）"]
+    head = f"示例商贸有限公司：新过账 {counts['posted']} 张单据，已存在跳过 {counts['duplicates']} 张（{counts['seconds']:.1f} 秒）"
+    lines = [head]
     master = "、".join(f"{TYPE_NAMES[k]} {t[k]}" for k in ("warehouse", "item", "supplier", "customer") if t[k])
     lines.append(f"  基础资料：{master}")
     docs = [f"{TYPE_NAMES[k]} {v}" for k, v in sorted(t.items(), key=lambda kv: -kv[1]) if k not in _SKIP]
@@ -66,7 +66,7 @@ def summary(counts: dict) -> str:
         lines.append(("  业务单据：" if i == 0 else "            ") + "、".join(docs[i:i + 5]))
     closed = sorted(Period.objects.filter(status="closed").values_list("period", flat=True))
     if closed:
-        fmt = lambda p: f"{p // 100}-{p % 100:02d}"  # noqa: E731
+        fmt = lambda p: f"{p // 100}-{p % 100:02d}"
         lines.append(f"  已结账：{fmt(closed[0])} 至 {fmt(closed[-1])}，共 {len(closed)} 个月；当前期间未结账")
     return "\n".join(lines) + "\n"
 
@@ -79,7 +79,7 @@ def logins_table(users: list[dict]) -> str:
     head = {"username": "用户名 username", "password": "密码 password", "role": "角色 role", "name": "姓名"}
     keys = list(head)
     widths = {k: max(_w(head[k]), *(_w(u[k]) for u in users)) for k in keys}
-    line = lambda row: "  ".join(row[k] + " " * (widths[k] - _w(row[k])) for k in keys).rstrip()  # noqa: E731
+    line = lambda row: "  ".join(row[k] + " " * (widths[k] - _w(row[k])) for k in keys).rstrip()
     return "\n".join([line(head), "  ".join("-" * widths[k] for k in keys), *(line(u) for u in users)]) + "\n"
 
 

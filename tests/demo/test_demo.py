@@ -24,12 +24,11 @@ def _demo_loaded(django_db_setup, django_db_blocker):
 
     from stockbook.demo.load import load_demo
 
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            out = io.StringIO()
-            res = load_demo(out=out)
-            yield res, out.getvalue()
-            transaction.set_rollback(True)
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = io.StringIO()
+        res = load_demo(out=out)
+        yield res, out.getvalue()
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
@@ -51,9 +50,17 @@ def test_documents_are_deterministic():
 
 def test_master_data(demo):
     from stockbook.ledger.models import Account
-    from stockbook.masterdata.models import Barcode, Company, Customer, Item, ItemUnit, Supplier, Warehouse
+    from stockbook.masterdata.models import (
+        Barcode,
+        Company,
+        Customer,
+        Item,
+        ItemUnit,
+        Supplier,
+        Warehouse,
+    )
 
-    res, out = demo
+    _res, out = demo
     c = Company.current()
     assert (c.code, c.name, c.chart, c.costing_method) == ("DEMO", "示例商贸有限公司", "small_enterprise", "moving_average")
     assert c.start_period == 202512 and uscc_valid(c.tax_id)
@@ -111,8 +118,8 @@ def test_opening_stock_differs_from_1405_by_a_little(demo):
 
 
 def test_second_run_changes_nothing(demo):
-    from stockbook.ledger.models import PeriodBalance, Voucher, VoucherLine
     from stockbook.demo.load import load_demo
+    from stockbook.ledger.models import PeriodBalance, Voucher, VoucherLine
 
     res, _ = demo
     assert res["posted"] > 300 and res["duplicates"] == 0
@@ -124,7 +131,6 @@ def test_second_run_changes_nothing(demo):
 
 
 def test_users_and_groups(demo):
-    from django.contrib.auth import authenticate
     from django.contrib.auth.models import Group, User
 
     from stockbook.demo.users import DEMO_PASSWORD, USERS
@@ -156,7 +162,7 @@ def test_documents_look_like_a_year_of_business():
     by_type = {}
     for d in docs:
         by_type.setdefault(d["type"], []).append(d)
-    months = lambda typ: {d["date"][:7] for d in by_type[typ]}  # noqa: E731
+    months = lambda typ: {d["date"][:7] for d in by_type[typ]}
     all_months = {f"{p // 100}-{p % 100:02d}" for p in periods(data.START_PERIOD, date.fromisoformat(data.TODAY))}
     for typ in ("purchase_receipt", "purchase_invoice", "sales_delivery", "sales_invoice", "customer_receipt",
                 "supplier_payment", "transfer"):
