@@ -1,5 +1,6 @@
 """What a posted document does to the books: cost its stock events, post its voucher, and correct the
 vouchers of documents whose cost the re-costing changed."""
+from stockbook.ledger.models import Voucher
 from stockbook.masterdata.models import Item
 from stockbook.stock.events import STOCK_TYPES, close_event, events_of, month_end
 from stockbook.stock.models import ItemState
@@ -46,7 +47,8 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
     else:
         entries = entries_for(doc, lines, _party(doc), acc, _items(ln.item_id for ln in lines))
         when = doc.date
-    v = post_entries(doc, entries, when=when, user=user, memo=_memo(doc))
+    kind = Voucher.CLOSE if doc.type == "period_close" else Voucher.NORMAL
+    v = post_entries(doc, entries, when=when, user=user, memo=_memo(doc), kind=kind)
     if v:
         vouchers.append(v)
     if costing and costing.changed_docs:

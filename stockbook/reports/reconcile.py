@@ -16,7 +16,7 @@ from stockbook.posting.models import Document, DocumentLine
 from stockbook.stock.models import StockMove
 
 from .base import Column, Report
-from .stock_balance import balances
+from .stock_balance import balances, monthly_pending
 
 CAUSE_NAMES = {"manual_journal": "手工凭证", "opening_mismatch": "期初不一致", "pending_cost": "成本待结转",
                "unposted_document": "未过账单据"}
@@ -109,7 +109,10 @@ def _other_causes(code, as_of, sign):
 def _pending_cost(code, as_of, company, acct_items):
     """Monthly-average items pending at as_of: their postings (not journals or openings) to the inventory
     account plus opening stock, minus their stock-balance value."""
-    pending = {r["item"].pk for r in acct_items if r["pending"]}
+    pending = set()
+    if monthly_pending(as_of):  # every monthly-average item of the account, held or emptied
+        pending = {i.pk for i in Item.objects.filter(account__code=code).select_related("state")
+                   if getattr(i, "state", None) and i.state.method == "monthly_average"}
     if not pending:
         return {"cause": "pending_cost", "amount": 0, "refs": []}
     posted = _balance(VoucherLine.objects.filter(_subtree(code), date__lte=as_of, item_id__in=pending)

@@ -32,6 +32,16 @@ def last_closed_unit(item_id: int, as_of: date) -> Fraction | None:
     return None
 
 
+def monthly_pending(as_of: date) -> bool:
+    """Is a monthly-average value pending at ``as_of``? Yes unless as_of is the last day of a closed month
+    (or before the start period, where only opening stock counts)."""
+    company = Company.current()
+    p = as_of.year * 100 + as_of.month
+    if company is None or p < company.start_period:
+        return False
+    return not (as_of == month_end(p) and Period.objects.filter(period=p, status=Period.CLOSED).exists())
+
+
 def balances(as_of: date, item_ids=None, warehouse_ids=None) -> list[dict]:
     """[{item, warehouse (objects), qty, value (分), pending}] sorted by item code, warehouse code."""
     company = Company.current()

@@ -434,8 +434,6 @@ def test_monthly_same_month_return_nets_against_delivery(post_json):
     assert recon("2026-01-31")[("stock", "1405")]["difference"] == "0.00"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a same-month return's qty counts again when a later-month return takes "
-                                       "the delivery line's cost (Q should be the net issue qty)")
 def test_monthly_later_month_return_takes_part_of_net_issue_cost(post_json):
     """Monthly: as above, D1 30 kg with SR1 (same month) 10 back → D1 net issue 20 kg costing 206.67.
     SR2 (02-05) returns 10 more: a receipt worth the part of D1's cost with Q = its net issue qty 20:
@@ -756,8 +754,6 @@ def test_unit_conversion_beyond_four_decimals_is_invalid(post_json):
     assert result("stock_count", "K1") == {"diff": 20000, "value": 2000}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: reconcile's pending_cost skips a monthly-average item whose qty is 0 at "
-                                       "as_of (no stock-balance row), leaving its pending issue cost unexplained")
 def test_monthly_item_emptied_in_open_month_is_pending_cost_in_reconcile(post_json):
     """Monthly: opening 100 kg = 1000.00 (1405 opening balance 1000.00); D1 (01-10) delivers all 100 kg.
     On 01-20 January is open: D1's cost is pending, 1405 still shows 1000.00, the stock subledger 0.00

@@ -192,7 +192,6 @@ class ItemBook:
         p = self.take_part(acc, ev.qty)
         self.put_qty(acc["wh"], ev.qty)
         value = self.sales_return(ev, out, acc)
-        acc["rq"] += ev.qty
         out.results[(ev.doc, ev.line)] = {"P": p, "cost": value}
         self._prune_delivery(ev.ref, acc)
 
@@ -205,11 +204,13 @@ class ItemBook:
 
     @staticmethod
     def return_cost_part(acc: dict, q: int, total: int) -> int:
-        """The part of a delivery line's cost a sales return receives (Q = ``total``)."""
+        """The part of a delivery line's cost a sales return receives (Q = ``total``); ``rq``/``rc`` count
+        the returns that took a part so far (a monthly same-month return nets the issue instead)."""
         if acc["rq"] + q >= total:
             v = acc["c"] - acc["rc"]
         else:
             v = part(acc["c"], q, total)
+        acc["rq"] += q
         acc["rc"] += v
         return v
 
