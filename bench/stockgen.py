@@ -182,6 +182,7 @@ class BulkWriter:
         self.seq = {(w, p): last for w, p, last in VoucherSequence.objects.values_list("word", "period", "last")}
         self.seq_touched: set = set()
         self.turnover: dict[tuple, list] = defaultdict(lambda: [0, 0])
+        self.party_turnover: dict[tuple, list] = defaultdict(lambda: [0, 0])  # (account, 'c'|'s', party id)
         self.rows: dict[str, list] = {k: [] for k in self.models}
         self.cols = {k: _cols(m) for k, m in self.models.items()}
         self.pending = 0
@@ -286,6 +287,11 @@ class BulkWriter:
                 t = self.turnover[(v.account_id, period)]
                 t[0] += v.debit
                 t[1] += v.credit
+                for kind, key in (("c", "customer_id"), ("s", "supplier_id")):
+                    if d.get(key):
+                        pt = self.party_turnover[(v.account_id, kind, d[key])]
+                        pt[0] += v.debit
+                        pt[1] += v.credit
         self.pending += 1
         if self.pending >= self.CHUNK:
             self.flush()
@@ -322,6 +328,11 @@ class BulkWriter:
                 "credit = ledger_periodbalance.credit + excluded.credit",
                 [(a, p, d, c) for (a, p), (d, c) in sorted(self.turnover.items())])
             cur.executemany(
+                "INSERT INTO ledger_partybalance (account_id, party_kind, party_id, debit, credit) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (account_id, party_kind, party_id) DO UPDATE SET debit = ledger_partybalance.debit + excluded.debit, "
+                "credit = ledger_partybalance.credit + excluded.credit",
+                [(a, k, p, d, c) for (a, k, p), (d, c) in sorted(self.party_turnover.items())])
+            cur.executemany(
                 "INSERT INTO ledger_vouchersequence (word, period, last) VALUES (%s, %s, %s) "
                 "ON CONFLICT (word, period) DO UPDATE SET last = excluded.last",
                 [(w, p, self.seq[(w, p)]) for (w, p) in sorted(self.seq_touched)])
@@ -329,6 +340,7 @@ class BulkWriter:
             cur.executemany(f"UPDATE {table} SET state = %s WHERE item_id = %s",
                             [(json.dumps(self.books[i].dump()), i) for i in sorted(self.dirty)])
         self.turnover.clear()
+        self.party_turnover.clear()
         self.seq_touched.clear()
         self.dirty.clear()
         if self.dropped:

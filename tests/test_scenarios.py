@@ -118,3 +118,22 @@ def test_recompute_detects_a_tampered_value():
     StockMove.objects.filter(pk=m.pk).update(value=m.value - 1)
     diffs = recompute()
     assert len(diffs) == 1 and "move" in diffs[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_balance_tables_equal_the_voucher_lines():
+    """PeriodBalance (account × month) and PartyBalance (account × customer/supplier) are kept in the
+    posting transaction; both must equal the sums of the voucher lines."""
+    from django.db.models import Sum
+
+    from stockbook.ledger.models import PartyBalance, PeriodBalance, VoucherLine
+
+    import_file(str(SHARED / "scenarios" / "basic-monthly-average.jsonl"), out=io.StringIO(), err=io.StringIO())
+    lines = {(r["account_id"], r["period"]): (r["d"], r["c"]) for r in
+             VoucherLine.objects.values("account_id", "period").annotate(d=Sum("debit"), c=Sum("credit"))}
+    assert lines == {(p.account_id, p.period): (p.debit, p.credit) for p in PeriodBalance.objects.all()}
+    party = {}
+    for kind, field in (("c", "customer_id"), ("s", "supplier_id")):
+        for r in VoucherLine.objects.exclude(**{field: None}).values("account_id", field).annotate(d=Sum("debit"), c=Sum("credit")):
+            party[(r["account_id"], kind, r[field])] = (r["d"], r["c"])
+    assert party and party == {(p.account_id, p.party_kind, p.party_id): (p.debit, p.credit) for p in PartyBalance.objects.all()}

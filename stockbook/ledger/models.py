@@ -124,3 +124,17 @@ class PeriodBalance(models.Model):
 
     class Meta:
         unique_together = [("account", "period")]
+
+
+class PartyBalance(models.Model):
+    """Turnover of one account with one customer ("c") or supplier ("s"), all dates: the credit-limit
+    check and party balances read it instead of summing the party's voucher lines."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    party_kind = models.CharField(max_length=1)
+    party_id = models.BigIntegerField()
+    debit = models.BigIntegerField(default=0)
+    credit = models.BigIntegerField(default=0)
+
+    class Meta:
+        unique_together = [("account", "party_kind", "party_id")]

@@ -95,5 +95,20 @@ def add_turnover(period: int, lines: list[VLine]):
         f"ON CONFLICT (account_id, period) DO UPDATE SET debit = {table}.debit + excluded.debit, "
         f"credit = {table}.credit + excluded.credit"
     )
+    per_party: dict[tuple, list[int]] = {}
+    for ln in lines:
+        for kind, key in (("c", "customer_id"), ("s", "supplier_id")):
+            if ln.dims.get(key):
+                t = per_party.setdefault((ln.account_id, kind, ln.dims[key]), [0, 0])
+                t[0] += ln.debit
+                t[1] += ln.credit
+    ptable = "ledger_partybalance"
+    psql = (
+        f"INSERT INTO {ptable} (account_id, party_kind, party_id, debit, credit) VALUES (%s, %s, %s, %s, %s) "
+        f"ON CONFLICT (account_id, party_kind, party_id) DO UPDATE SET debit = {ptable}.debit + excluded.debit, "
+        f"credit = {ptable}.credit + excluded.credit"
+    )
     with connection.cursor() as cur:
         cur.executemany(sql, [(acc, period, d, c) for acc, (d, c) in sorted(per_account.items())])
+        if per_party:
+            cur.executemany(psql, [(*k, d, c) for k, (d, c) in sorted(per_party.items())])

@@ -13,6 +13,7 @@ class Books:
 
     def clear(self):
         self._company = None
+        self._accounts = None
         self._cache = {}
         self._closed = None
 
@@ -26,6 +27,15 @@ class Books:
     @property
     def chart(self) -> str:
         return self.company.chart
+
+    @property
+    def accounts(self):
+        """Role → account id lookups of the company's chart (posting rules)."""
+        from .rules import Accounts
+
+        if self._accounts is None:
+            self._accounts = Accounts(self.chart)
+        return self._accounts
 
     # -- master data ------------------------------------------------------------------------
     def _get(self, model, code, **extra):

@@ -17,15 +17,22 @@ def _party(doc) -> dict:
     return {k: getattr(doc, k) for k in PARTY if getattr(doc, k)}
 
 
-def _items(ids) -> dict:
+def _items(ids, company_method: str) -> dict:
+    """item id → (inventory account id, costing method)."""
     ids = {i for i in ids if i}
-    methods = dict(ItemState.objects.filter(item_id__in=ids).values_list("item_id", "method"))
-    return {i.pk: (i.account_id, methods.get(i.pk)) for i in Item.objects.filter(pk__in=ids).only("id", "account_id")}
+    return {i.pk: (i.account_id, i.costing_method or company_method)
+            for i in Item.objects.filter(pk__in=ids).only("id", "account_id", "costing_method")}
+
+
+def _line_items(lines, company_method: str) -> dict:
+    return {ln.item_id: (ln.item.account_id, ln.item.costing_method or company_method) for ln in lines if ln.item_id}
 
 
 def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None = None) -> list:
-    """Post ``doc``: costing (if it moves stock), its voucher, and corrections of affected documents."""
-    acc = Accounts(books.chart)
+    """Post ``doc``: costing (if it moves stock), its lines with their results, its voucher, and
+    corrections of affected documents. ``lines`` are not saved yet: they are inserted with their results."""
+    acc = books.accounts
+    method = books.company.costing_method
     costing = None
     if doc.type in STOCK_TYPES:
         costing = Costing(doc, user)
@@ -36,23 +43,24 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
         costing.run(evs)
         for ln in lines:
             ln.result = costing.results.get((doc.id, ln.line_no), ln.result)
+    DocumentLine.objects.bulk_create(lines)
     vouchers = []
     if doc.type == "period_close":
-        entries = _close_entries(costing, acc) if costing else []
+        entries = _close_entries(costing, acc, method) if costing else []
         when = month_end(period)
     elif doc.type == "count_settlement":
         count = doc.ref_document
         entries = settlement_entries(count, _checked_count_lines(count), acc)
         when = doc.date
     else:
-        entries = entries_for(doc, lines, _party(doc), acc, _items(ln.item_id for ln in lines))
+        entries = entries_for(doc, lines, _party(doc), acc, _line_items(lines, method))
         when = doc.date
     kind = Voucher.CLOSE if doc.type == "period_close" else Voucher.NORMAL
     v = post_entries(doc, entries, when=when, user=user, memo=_memo(doc), kind=kind)
     if v:
         vouchers.append(v)
     if costing and costing.changed_docs:
-        vouchers += correct(costing.changed_docs - {doc.id}, doc, acc, user)
+        vouchers += correct(costing.changed_docs - {doc.id}, doc, acc, user, method)
     return vouchers
 
 
@@ -62,11 +70,11 @@ def _memo(doc) -> str:
     return f"{TYPE_NAMES.get(doc.type, doc.type)} {doc.ref}".strip()
 
 
-def _close_entries(costing, acc):
+def _close_entries(costing, acc, method):
     doc_ids = {d for _, d, _, _ in costing.close_lines if d}
     docs = {d.id: d for d in Document.objects.filter(pk__in=doc_ids)}
     lines = {(ln.document_id, ln.line_no): ln for ln in DocumentLine.objects.filter(document_id__in=doc_ids)}
-    items = _items(i for i, _, _, _ in costing.close_lines)
+    items = _items((i for i, _, _, _ in costing.close_lines), method)
     return close_entries(costing.close_lines, docs, lines, items, acc)
 
 
@@ -81,7 +89,7 @@ def _checked_count_lines(count):
     return lines
 
 
-def correct(doc_ids, cause, acc, user) -> list:
+def correct(doc_ids, cause, acc, user, method) -> list:
     """Adjustment vouchers for documents whose costing results changed (and the settlements of counts)."""
     out = []
     docs = list(Document.objects.filter(pk__in=doc_ids).order_by("id"))
@@ -90,7 +98,7 @@ def correct(doc_ids, cause, acc, user) -> list:
     lines_by_doc: dict[int, list] = {}
     for ln in DocumentLine.objects.filter(document_id__in=doc_ids).order_by("document_id", "line_no"):
         lines_by_doc.setdefault(ln.document_id, []).append(ln)
-    items = _items(ln.item_id for ls in lines_by_doc.values() for ln in ls)
+    items = _items((ln.item_id for ls in lines_by_doc.values() for ln in ls), method)
     memo = f"成本调整：{cause.ref} 引起的重新计价"
     for d in docs:
         entries = entries_for(d, lines_by_doc.get(d.id, []), _party(d), acc, items)

@@ -70,6 +70,7 @@ class Ctx:
     identity: str = ""
     source: str = "api"
     warnings: list = field(default_factory=list)
+    header: dict = field(default_factory=dict)  # Document fields a handler fills (supplier, warehouse, …)
 
 
 def ref_of(obj) -> str | None:
@@ -167,7 +168,7 @@ def _post(obj, books: Books, user, source) -> PostResult:
     doc = _insert_document(Document(
         type=typ, ref=ctx.ref, identity=ctx.identity, canonical=ctx.canonical, date=ctx.date, time=ctx.time,
         source=source, created_by=user if getattr(user, "pk", None) else None, status=Document.POSTED,
-        created_at=timezone.now(),
+        created_at=timezone.now(), **ctx.header,
     ))
     vouchers = write(doc) or []
     return PostResult("posted", doc, vouchers, ctx.warnings)
@@ -181,11 +182,9 @@ def retire(key: str):
 
 def _insert_document(doc: Document) -> Document:
     """INSERT … RETURNING id in plain SQL (one per posted line; the ORM's insert costs more than the rest)."""
-    ops = connection.ops
-    cols = ("type", "ref", "identity", "canonical", "date", "time", "status", "source", "created_by_id", "created_at", "memo")
-    vals = [doc.type, doc.ref, doc.identity, doc.canonical, ops.adapt_datefield_value(doc.date),
-            ops.adapt_timefield_value(doc.time), doc.status, doc.source, doc.created_by_id,
-            ops.adapt_datetimefield_value(doc.created_at), doc.memo]
+    fields = [f for f in Document._meta.concrete_fields if not f.primary_key]
+    cols = [f.column for f in fields]
+    vals = [f.get_db_prep_save(getattr(doc, f.attname), connection) for f in fields]
     with connection.cursor() as cur:
         cur.execute(f"INSERT INTO {Document._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) RETURNING id", vals)
         doc.pk = cur.fetchone()[0]

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from bench.stockgen import BulkWriter, Stream, master_docs, post_master
-from stockbook.ledger.models import PeriodBalance, Voucher, VoucherLine, VoucherSequence
+from stockbook.ledger.models import PartyBalance, PeriodBalance, Voucher, VoucherLine, VoucherSequence
 from stockbook.posting.books import Books
 from stockbook.posting.models import Document, DocumentLine
 from stockbook.posting.service import post
@@ -39,6 +39,7 @@ def _snapshot() -> dict:
                           for r in VoucherLine.objects.order_by("voucher_id", "line_no").values(
                               *[f.attname for f in VoucherLine._meta.concrete_fields], "voucher__period", "voucher__number")],
         "period_balances": rows(PeriodBalance.objects.all(), "account_id", "period"),
+        "party_balances": rows(PartyBalance.objects.all(), "account_id", "party_kind", "party_id"),
         "sequences": rows(VoucherSequence.objects.all(), "word", "period"),
         "trial_balance": [trial_balance(date(2024, 1, 1), date(2024, 1, 31)).data, trial_balance(date(2024, 2, 1), date(2025, 12, 31)).data,
                           trial_balance(date(2024, 3, 5), date(2024, 11, 20)).data],
@@ -52,6 +53,7 @@ def _wipe_business_rows():
     VoucherLine.objects.all().delete()
     Voucher.objects.all().delete()
     PeriodBalance.objects.all().delete()
+    PartyBalance.objects.all().delete()
     VoucherSequence.objects.all().delete()
     StockMove.objects.all().delete()
     DocumentLine.objects.all().delete()

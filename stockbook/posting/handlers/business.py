@@ -13,7 +13,7 @@ from django.db.models import Q, Sum
 
 from stockbook.core.errors import DocError
 from stockbook.core.money import parse_money, parse_price, parse_qty, parse_rate, round2, to_fen, to_qty_units
-from stockbook.ledger.models import VoucherLine
+from stockbook.ledger.models import PartyBalance
 from stockbook.stock.events import frac_text
 
 from .. import effects
@@ -136,16 +136,22 @@ UNIT_SUSPECT = 100  # a line 100× above or below the item's usual quantity: pro
 
 
 def unit_warnings(lines: list[dict]) -> list[str]:
-    """Warn (not reject) when a line's base quantity is far outside the item's recent lines."""
+    """Warn (not reject) when a line's base quantity is far outside the item's recent lines (one query:
+    the latest lines of the document's items)."""
+    items = {ln["item"].pk: ln["item"] for ln in lines if ln.get("item") is not None and ln.get("qty_base")}
+    if not items:
+        return []
+    hist: dict[int, list[int]] = {}
+    for item_id, q in (DocumentLine.objects.filter(item_id__in=list(items), qty_base__gt=0)
+                       .order_by("-id").values_list("item_id", "qty_base")[:20 * len(items)]):
+        hist.setdefault(item_id, []).append(q)
     out = []
     for ln in lines:
         item, q = ln.get("item"), ln.get("qty_base")
-        if item is None or not q:
+        h = sorted(hist.get(item.pk, [])) if item is not None and q else []
+        if len(h) < 3:
             continue
-        hist = sorted(DocumentLine.objects.filter(item=item, qty_base__gt=0).order_by("-id").values_list("qty_base", flat=True)[:20])
-        if len(hist) < 3:
-            continue
-        median = hist[len(hist) // 2]
+        median = h[len(h) // 2]
         if q >= median * UNIT_SUSPECT or q * UNIT_SUSPECT <= median:
             out.append(f"第 {ln['line_no']} 行 {item.code} {item.name} 数量 {q / 10000:g} {item.uom} 与以往（常见 {median / 10000:g} {item.uom}）"
                        f"相差百倍以上，请检查计量单位是否选错（如 吨 与 公斤）")
@@ -154,14 +160,10 @@ def unit_warnings(lines: list[dict]) -> list[str]:
 
 def _writer(ctx, pending: Pending):
     ctx.warnings.extend(unit_warnings(pending.lines))
+    ctx.header.update(pending.header)
 
     def write(doc):
-        for k, v in pending.header.items():
-            setattr(doc, k, v)
-        if pending.header:
-            doc.save(update_fields=list(pending.header))
         lines = [DocumentLine(document=doc, **kw) for kw in pending.lines]
-        DocumentLine.objects.bulk_create(lines)
         return effects.apply(doc, lines, ctx.books, ctx.user)
 
     return write
@@ -267,7 +269,7 @@ def sales_delivery(ctx):
     # 7. credit limit: the customer's 1122 balance over all accepted documents + this delivery's net
     if customer.credit_limit is not None:
         type(customer).objects.select_for_update().filter(pk=customer.pk).first()  # one delivery of a customer at a time
-        bal = VoucherLine.objects.filter(customer=customer).filter(
+        bal = PartyBalance.objects.filter(party_kind="c", party_id=customer.pk).filter(
             Q(account__code="1122") | Q(account__code__startswith="1122")).aggregate(d=Sum("debit"), c=Sum("credit"))
         balance = (bal["d"] or 0) - (bal["c"] or 0)
         total = balance + sum(x["amount"] for x in p.lines)

@@ -34,13 +34,11 @@ def opening_stock(ctx):
             raise
         rows.append(dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(qty), qty_base=qbase, amount=to_fen(amount)))
 
+    ctx.header["warehouse"] = wh
+
     def write(doc):
         from .. import effects
 
-        doc.warehouse = wh
-        doc.save(update_fields=["warehouse"])
-        lines = [DocumentLine(document=doc, **r) for r in rows]
-        DocumentLine.objects.bulk_create(lines)
-        return effects.apply(doc, lines, books, ctx.user)
+        return effects.apply(doc, [DocumentLine(document=doc, **r) for r in rows], books, ctx.user)
 
     return write

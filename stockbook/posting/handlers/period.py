@@ -56,7 +56,6 @@ def reopen_period(period: str, user=None) -> Period:
     from .. import effects
     from ..books import Books
     from ..models import Document
-    from ..rules import Accounts
     from ..sync import resync
 
     books = Books()
@@ -75,7 +74,6 @@ def reopen_period(period: str, user=None) -> Period:
             MonthlyClose.objects.filter(period=p).delete()
             costing = Costing(close, user)
             costing.replay_all()
-            acc = Accounts(books.chart)
             resync(close, [], when=month_end(p), user=user, memo=f"反结账 {period_str(p)}：冲销结账凭证")
-            effects.correct(costing.changed_docs - {close.pk}, close, acc, user)
+            effects.correct(costing.changed_docs - {close.pk}, close, books.accounts, user, books.company.costing_method)
     return row
