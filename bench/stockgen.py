@@ -183,6 +183,7 @@ class BulkWriter:
         self.seq_touched: set = set()
         self.turnover: dict[tuple, list] = defaultdict(lambda: [0, 0])
         self.party_turnover: dict[tuple, list] = defaultdict(lambda: [0, 0])  # (account, 'c'|'s', party id)
+        self.stock_periods: dict[tuple, list] = defaultdict(lambda: [0, 0])  # (item, warehouse, period) → [qty, value]
         self.rows: dict[str, list] = {k: [] for k in self.models}
         self.cols = {k: _cols(m) for k, m in self.models.items()}
         self.pending = 0
@@ -255,6 +256,9 @@ class BulkWriter:
                 for m in out.moves:
                     self.rows["move"].append((self._take("move"), m.doc, m.line, m.sub, item_id, m.wh, day.isoformat(), None,
                                               m.code, m.qty, m.value, None, self.now))
+                    sp = self.stock_periods[(item_id, m.wh, period)]
+                    sp[0] += m.qty
+                    sp[1] += m.value or 0
             self.dirty.add(item_id)
         for ln in lines:
             ln.result = results.get((doc_id, ln.line_no))
@@ -333,6 +337,11 @@ class BulkWriter:
                 "credit = ledger_partybalance.credit + excluded.credit",
                 [(a, k, p, d, c) for (a, k, p), (d, c) in sorted(self.party_turnover.items())])
             cur.executemany(
+                "INSERT INTO stock_stockperiod (item_id, warehouse_id, period, qty, value) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (item_id, warehouse_id, period) DO UPDATE SET qty = stock_stockperiod.qty + excluded.qty, "
+                "value = stock_stockperiod.value + excluded.value",
+                [(i, w, p, q, v) for (i, w, p), (q, v) in sorted(self.stock_periods.items()) if q or v])
+            cur.executemany(
                 "INSERT INTO ledger_vouchersequence (word, period, last) VALUES (%s, %s, %s) "
                 "ON CONFLICT (word, period) DO UPDATE SET last = excluded.last",
                 [(w, p, self.seq[(w, p)]) for (w, p) in sorted(self.seq_touched)])
@@ -341,6 +350,7 @@ class BulkWriter:
                             [(json.dumps(self.books[i].dump()), i) for i in sorted(self.dirty)])
         self.turnover.clear()
         self.party_turnover.clear()
+        self.stock_periods.clear()
         self.seq_touched.clear()
         self.dirty.clear()
         if self.dropped:

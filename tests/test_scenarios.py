@@ -117,7 +117,8 @@ def test_recompute_detects_a_tampered_value():
     m = StockMove.objects.filter(code=202).first()
     StockMove.objects.filter(pk=m.pk).update(value=m.value - 1)
     diffs = recompute()
-    assert len(diffs) == 1 and "move" in diffs[0]
+    # the tampered move, and the month's StockPeriod sum that no longer equals its moves
+    assert len(diffs) == 2 and "move" in diffs[0] and "StockPeriod" in diffs[1]
 
 
 @pytest.mark.django_db(transaction=True)

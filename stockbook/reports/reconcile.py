@@ -13,7 +13,7 @@ from stockbook.core.money import fmt_money
 from stockbook.ledger.models import Account, Voucher, VoucherLine
 from stockbook.masterdata.models import Company, Item
 from stockbook.posting.models import Document, DocumentLine
-from stockbook.stock.models import StockMove
+from stockbook.stock.models import StockMove, StockPeriod
 
 from .base import Column, Report
 from .stock_balance import balances, monthly_pending
@@ -79,7 +79,7 @@ def reconcile_rows(as_of: date) -> list[dict]:
         sub = sum(r["value"] for r in acct_items)
         causes = [_journal_cause(code, as_of, 1)]
         ob, ob_refs = _opening_balance(code, as_of)
-        ostock = StockMove.objects.filter(item__account__code=code, code=105, date__lte=as_of).aggregate(v=Sum("value"))["v"] or 0
+        ostock = _opening_stock(code, as_of, company)
         causes.append({"cause": "opening_mismatch", "amount": ob - ostock, "refs": ob_refs})
         causes.append(_pending_cost(code, as_of, company, acct_items))
         rows.append(_row("stock", code, gl, sub, causes))
@@ -101,6 +101,15 @@ def reconcile_rows(as_of: date) -> list[dict]:
     return rows
 
 
+def _opening_stock(code, as_of, company) -> int:
+    """Value of the opening stock (dated before the start period) of the account's items."""
+    if as_of.year * 100 + as_of.month >= company.start_period:
+        qs = StockPeriod.objects.filter(item__account__code=code, period__lt=company.start_period)
+    else:
+        qs = StockMove.objects.filter(item__account__code=code, code=105, date__lte=as_of)
+    return qs.aggregate(v=Sum("value"))["v"] or 0
+
+
 def _other_causes(code, as_of, sign):
     ob, refs = _opening_balance(code, as_of)
     return [_journal_cause(code, as_of, sign), {"cause": "opening_mismatch", "amount": sign * ob, "refs": refs}]
@@ -117,7 +126,7 @@ def _pending_cost(code, as_of, company, acct_items):
         return {"cause": "pending_cost", "amount": 0, "refs": []}
     posted = _balance(VoucherLine.objects.filter(_subtree(code), date__lte=as_of, item_id__in=pending)
                       .exclude(voucher__kind=Voucher.OPENING).exclude(voucher__document__type="journal"))
-    ostock = StockMove.objects.filter(item_id__in=pending, code=105, date__lte=as_of).aggregate(v=Sum("value"))["v"] or 0
+    ostock = StockPeriod.objects.filter(item_id__in=pending, period__lt=company.start_period).aggregate(v=Sum("value"))["v"] or 0
     value = sum(r["value"] for r in acct_items if r["pending"])
     refs = sorted(set(StockMove.objects.filter(item_id__in=pending, value__isnull=True, date__lte=as_of)
                       .values_list("document__ref", flat=True)))

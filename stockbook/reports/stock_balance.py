@@ -15,7 +15,7 @@ from stockbook.ledger.models import Period
 from stockbook.masterdata.models import Company, Item, Warehouse
 from stockbook.stock.engine.arith import part, rfrac
 from stockbook.stock.events import month_end
-from stockbook.stock.models import MonthlyClose, StockMove
+from stockbook.stock.models import MonthlyClose, StockMove, StockPeriod
 
 from .base import Column, Report
 
@@ -26,10 +26,30 @@ def last_closed_unit(item_id: int, as_of: date) -> Fraction | None:
     for mc in MonthlyClose.objects.filter(item_id=item_id).exclude(unit_num="").order_by("-period"):
         if month_end(mc.period) <= as_of:
             return Fraction(int(mc.unit_num), int(mc.unit_den))
-    agg = StockMove.objects.filter(item_id=item_id, code=105).aggregate(q=Sum("qty"), v=Sum("value"))
+    start = Company.current().start_period  # opening stock is all that is dated before the start period
+    agg = StockPeriod.objects.filter(item_id=item_id, period__lt=start).aggregate(q=Sum("qty"), v=Sum("value"))
     if agg["q"]:
         return Fraction(agg["v"] or 0, agg["q"])
     return None
+
+
+def _sums(as_of: date, item_ids=None) -> list[dict]:
+    """[{item_id, warehouse_id, q, v}] of the moves dated ≤ as_of: whole months from StockPeriod, the
+    as-of month's own moves up to the date."""
+    p = as_of.year * 100 + as_of.month
+    whole = StockPeriod.objects.filter(period__lte=p) if as_of == month_end(p) else StockPeriod.objects.filter(period__lt=p)
+    parts = [whole]
+    if as_of != month_end(p):
+        parts.append(StockMove.objects.filter(date__gte=date(as_of.year, as_of.month, 1), date__lte=as_of))
+    out: dict[tuple, list[int]] = {}
+    for qs in parts:
+        if item_ids is not None:
+            qs = qs.filter(item_id__in=item_ids)
+        for r in qs.values("item_id", "warehouse_id").annotate(q=Sum("qty"), v=Sum("value")):
+            t = out.setdefault((r["item_id"], r["warehouse_id"]), [0, 0])
+            t[0] += r["q"] or 0
+            t[1] += r["v"] or 0
+    return [{"item_id": i, "warehouse_id": w, "q": q, "v": v} for (i, w), (q, v) in out.items()]
 
 
 def monthly_pending(as_of: date) -> bool:
@@ -45,10 +65,7 @@ def monthly_pending(as_of: date) -> bool:
 def balances(as_of: date, item_ids=None, warehouse_ids=None) -> list[dict]:
     """[{item, warehouse (objects), qty, value (分), pending}] sorted by item code, warehouse code."""
     company = Company.current()
-    moves = StockMove.objects.filter(date__lte=as_of)
-    if item_ids is not None:
-        moves = moves.filter(item_id__in=item_ids)
-    agg = moves.values("item_id", "warehouse_id").annotate(q=Sum("qty"), v=Sum("value"))
+    agg = _sums(as_of, item_ids)
     items = {i.pk: i for i in Item.objects.filter(pk__in={a["item_id"] for a in agg}).select_related("account")}
     whs = {w.pk: w for w in Warehouse.objects.all()}
     per_item: dict[int, list] = {}

@@ -67,3 +67,18 @@ class MonthlyClose(models.Model):
 
     class Meta:
         unique_together = [("item", "period")]
+
+
+class StockPeriod(models.Model):
+    """Σ qty and Σ value (known values only) of the moves of one (item, warehouse) in one month, kept in the
+    posting transaction: a stock balance reads whole months here and moves only for the as-of month."""
+
+    item = models.ForeignKey("masterdata.Item", on_delete=models.CASCADE, related_name="+")
+    warehouse = models.ForeignKey("masterdata.Warehouse", on_delete=models.CASCADE, related_name="+")
+    period = models.IntegerField()
+    qty = models.BigIntegerField(default=0)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        unique_together = [("item", "warehouse", "period")]
+        indexes = [models.Index(fields=["period"])]

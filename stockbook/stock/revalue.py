@@ -6,7 +6,7 @@ returned list of differences is empty when the books are consistent.
 """
 
 from . import engine as E
-from .models import ItemState, StockMove
+from .models import ItemState, StockMove, StockPeriod
 from .service import load_events
 
 
@@ -41,6 +41,16 @@ def recompute_item(st: ItemState) -> list[str]:
     for key in sorted(set(moves) | set(stored_moves)):
         if moves.get(key) != stored_moves.get(key):
             diffs.append(f"item {st.item_id} move {key}: stored {stored_moves.get(key)} recomputed {moves.get(key)}")
+    periods: dict[tuple, list[int]] = {}
+    for m in StockMove.objects.filter(item_id=st.item_id).values_list("warehouse_id", "date", "qty", "value"):
+        t = periods.setdefault((m[0], m[1].year * 100 + m[1].month), [0, 0])
+        t[0] += m[2]
+        t[1] += m[3] or 0
+    periods = {k: v for k, v in periods.items() if v != [0, 0]}
+    stored_periods = {(p.warehouse_id, p.period): [p.qty, p.value] for p in StockPeriod.objects.filter(item_id=st.item_id)
+                      if p.qty or p.value}
+    if periods != stored_periods:
+        diffs.append(f"item {st.item_id}: StockPeriod {stored_periods} differs from the moves' sums {periods}")
     if book.dump() != E.book_for(st.method, st.state).dump():
         diffs.append(f"item {st.item_id}: stored state differs from the recomputed one")
     return diffs

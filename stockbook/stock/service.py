@@ -8,13 +8,15 @@ posting layer can correct its voucher.
 """
 from collections import defaultdict
 
+from django.db import connection
+
 from stockbook.core.errors import DocError
 from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
 
 from . import engine as E
 from .events import KINDS, events_of, month_end
-from .models import ItemState, MonthlyClose, Snapshot, StockMove
+from .models import ItemState, MonthlyClose, Snapshot, StockMove, StockPeriod
 
 
 class Costing:
@@ -151,15 +153,17 @@ class Costing:
         else:
             for d in Document.objects.filter(pk__in=list(docs)).only("id", "date", "time"):
                 docs[d.id] = d
-        StockMove.objects.bulk_create([
+        rows = [
             StockMove(document_id=m.doc, line=m.line, sub=m.sub, item_id=item_id, warehouse_id=m.wh,
                       date=docs[m.doc].date, time=docs[m.doc].time, code=m.code, qty=m.qty, value=m.value,
                       created_by=self.user if getattr(self.user, "pk", None) else None)
             for m in moves
-        ], batch_size=500)
+        ]
+        StockMove.objects.bulk_create(rows, batch_size=500)
+        add_to_periods(item_id, [(r.warehouse_id, r.date, r.qty, r.value or 0) for r in rows])
 
     def _sync_moves(self, item_id, moves, stored: dict, delete_missing: bool):
-        new, changed = [], []
+        new, changed, deltas = [], [], []
         seen = set()
         for m in moves:
             key = (m.doc, m.line, m.sub)
@@ -168,13 +172,17 @@ class Costing:
             if row is None:
                 new.append(m)
             elif (row.value, row.qty, row.warehouse_id, row.code) != (m.value, m.qty, m.wh, m.code):
+                deltas.append((row.warehouse_id, row.date, -row.qty, -(row.value or 0)))
+                deltas.append((m.wh, row.date, m.qty, m.value or 0))
                 row.value, row.qty, row.warehouse_id, row.code = m.value, m.qty, m.wh, m.code
                 changed.append(row)
         StockMove.objects.bulk_update(changed, ["value", "qty", "warehouse", "code"], batch_size=500)
         if delete_missing:
-            gone = [row.pk for key, row in stored.items() if key not in seen]
+            gone = [row for key, row in stored.items() if key not in seen]
             if gone:
-                StockMove.objects.filter(pk__in=gone).delete()
+                deltas += [(row.warehouse_id, row.date, -row.qty, -(row.value or 0)) for row in gone]
+                StockMove.objects.filter(pk__in=[row.pk for row in gone]).delete()
+        add_to_periods(item_id, deltas)
         if new:
             self._insert_moves(item_id, new)
 
@@ -206,6 +214,24 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
                 events.append(close_event(per.close_document, per.period))
     events.sort(key=lambda e: e.key)
     return events, stored
+
+
+def add_to_periods(item_id: int, deltas):
+    """Add (warehouse, date, qty, value) deltas to the item's StockPeriod rows."""
+    per: dict[tuple, list[int]] = {}
+    for wh, day, q, v in deltas:
+        t = per.setdefault((wh, day.year * 100 + day.month), [0, 0])
+        t[0] += q
+        t[1] += v
+    rows = [(item_id, wh, p, q, v) for (wh, p), (q, v) in sorted(per.items()) if q or v]
+    if not rows:
+        return
+    table = StockPeriod._meta.db_table
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {table} (item_id, warehouse_id, period, qty, value) VALUES (%s, %s, %s, %s, %s) "
+            f"ON CONFLICT (item_id, warehouse_id, period) DO UPDATE SET qty = {table}.qty + excluded.qty, "
+            f"value = {table}.value + excluded.value", rows)
 
 
 def create_item_state(item: Item, method: str):
