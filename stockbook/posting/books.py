@@ -59,6 +59,15 @@ class Books:
     def supplier(self, code) -> Supplier | None:
         return self._get(Supplier, code)
 
+    def prefetch(self, model, codes):
+        """Load the records of many codes in one query (a document's items, say)."""
+        missing = {c for c in codes if isinstance(c, str) and (model.__name__, c) not in self._cache}
+        if not missing:
+            return
+        found = {r.code: r for r in model.objects.filter(code__in=missing)}
+        for c in missing:
+            self._cache[(model.__name__, c)] = found.get(c)
+
     def forget(self, model, code):
         self._cache.pop((model.__name__, code), None)
 

@@ -6,9 +6,11 @@ item's last event (the usual case) they are applied to the stored state — O(1)
 its last period-end snapshot, and every document line whose result changed is reported, so that the
 posting layer can correct its voucher.
 """
+import json
 from collections import defaultdict
 
 from django.db import connection
+from django.utils import timezone
 
 from stockbook.core.errors import DocError
 from stockbook.masterdata.models import Item
@@ -26,6 +28,7 @@ class Costing:
         self.results: dict[tuple, dict] = {}  # (doc id, line) → result, for every line costed in this run
         self.changed_docs: set[int] = set()  # other documents whose line results changed
         self.close_lines: list[tuple] = []  # (item id, issue doc id, line, result) costed by a close
+        self._pending_moves: list[tuple] = []  # (item id, Move) to insert, all at once
 
     # -- entry -------------------------------------------------------------------------------
     def run(self, events_by_item: dict[int, list[E.Event]]):
@@ -50,7 +53,8 @@ class Costing:
                 raise DocError(e.code, msg, line=line) from e
             st.state = book.dump()
             saved.append(st)
-        ItemState.objects.bulk_update(saved, ["state"])
+        self._flush_moves()
+        save_states(saved)
         self._save_results()
 
     def replay_all(self):
@@ -60,7 +64,8 @@ class Costing:
             book = self._replay(st.item_id, st.method, [])
             st.state = book.dump()
             saved.append(st)
-        ItemState.objects.bulk_update(saved, ["state"])
+        self._flush_moves()
+        save_states(saved)
         self._save_results()
 
     # -- the usual case ----------------------------------------------------------------------
@@ -147,20 +152,32 @@ class Costing:
         return {(m.document_id, m.line, m.sub): m for m in StockMove.objects.filter(item_id=item_id, document_id__in=docs)}
 
     def _insert_moves(self, item_id, moves):
-        docs = {m.doc: None for m in moves}
+        self._pending_moves += [(item_id, m) for m in moves]
+
+    def _flush_moves(self):
+        """Insert the run's new moves in one statement and add them to StockPeriod."""
+        if not self._pending_moves:
+            return
+        docs = {m.doc: None for _, m in self._pending_moves}
         if set(docs) == {self.doc.id}:
             docs[self.doc.id] = self.doc
         else:
             for d in Document.objects.filter(pk__in=list(docs)).only("id", "date", "time"):
                 docs[d.id] = d
-        rows = [
-            StockMove(document_id=m.doc, line=m.line, sub=m.sub, item_id=item_id, warehouse_id=m.wh,
-                      date=docs[m.doc].date, time=docs[m.doc].time, code=m.code, qty=m.qty, value=m.value,
-                      created_by=self.user if getattr(self.user, "pk", None) else None)
-            for m in moves
-        ]
-        StockMove.objects.bulk_create(rows, batch_size=500)
-        add_to_periods(item_id, [(r.warehouse_id, r.date, r.qty, r.value or 0) for r in rows])
+        ops = connection.ops
+        user = self.user.pk if getattr(self.user, "pk", None) else None
+        now = ops.adapt_datetimefield_value(timezone.now())
+        cols = ("document_id", "line", "sub", "item_id", "warehouse_id", "date", "time", "code", "qty", "value", "created_by_id", "created_at")
+        rows, deltas = [], defaultdict(list)
+        for item_id, m in self._pending_moves:
+            d = docs[m.doc]
+            rows.append((m.doc, m.line, m.sub, item_id, m.wh, ops.adapt_datefield_value(d.date), ops.adapt_timefield_value(d.time),
+                         m.code, m.qty, m.value, user, now))
+            deltas[item_id].append((m.wh, d.date, m.qty, m.value or 0))
+        with connection.cursor() as cur:
+            cur.executemany(f"INSERT INTO {StockMove._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})", rows)
+        add_to_periods_many(deltas)
+        self._pending_moves = []
 
     def _sync_moves(self, item_id, moves, stored: dict, delete_missing: bool):
         new, changed, deltas = [], [], []
@@ -218,12 +235,17 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
 
 def add_to_periods(item_id: int, deltas):
     """Add (warehouse, date, qty, value) deltas to the item's StockPeriod rows."""
+    add_to_periods_many({item_id: deltas})
+
+
+def add_to_periods_many(deltas_by_item: dict):
     per: dict[tuple, list[int]] = {}
-    for wh, day, q, v in deltas:
-        t = per.setdefault((wh, day.year * 100 + day.month), [0, 0])
-        t[0] += q
-        t[1] += v
-    rows = [(item_id, wh, p, q, v) for (wh, p), (q, v) in sorted(per.items()) if q or v]
+    for item_id, deltas in deltas_by_item.items():
+        for wh, day, q, v in deltas:
+            t = per.setdefault((item_id, wh, day.year * 100 + day.month), [0, 0])
+            t[0] += q
+            t[1] += v
+    rows = [(i, wh, p, q, v) for (i, wh, p), (q, v) in sorted(per.items()) if q or v]
     if not rows:
         return
     table = StockPeriod._meta.db_table
@@ -232,6 +254,14 @@ def add_to_periods(item_id: int, deltas):
             f"INSERT INTO {table} (item_id, warehouse_id, period, qty, value) VALUES (%s, %s, %s, %s, %s) "
             f"ON CONFLICT (item_id, warehouse_id, period) DO UPDATE SET qty = {table}.qty + excluded.qty, "
             f"value = {table}.value + excluded.value", rows)
+
+
+def save_states(states):
+    """Write the item states back (plain executemany: Django's bulk_update builds a CASE per row)."""
+    if states:
+        with connection.cursor() as cur:
+            cur.executemany(f"UPDATE {ItemState._meta.db_table} SET state = %s WHERE item_id = %s",
+                            [(json.dumps(st.state), st.item_id) for st in states])
 
 
 def create_item_state(item: Item, method: str):

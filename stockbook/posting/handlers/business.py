@@ -14,6 +14,7 @@ from django.db.models import Q, Sum
 from stockbook.core.errors import DocError
 from stockbook.core.money import parse_money, parse_price, parse_qty, parse_rate, round2, to_fen, to_qty_units
 from stockbook.ledger.models import PartyBalance
+from stockbook.masterdata.models import Item
 from stockbook.stock.events import frac_text
 
 from .. import effects
@@ -171,7 +172,9 @@ def _writer(ctx, pending: Pending):
 
 def _item_lines(ctx, p: Pending, wh, priced=False, **extra):
     """Lines of item, qty, uom? (and unit_price when ``priced``), checked in that order, line by line."""
-    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
+    raw_lines = req_list(ctx.obj, "lines", "明细行 lines")
+    ctx.books.prefetch(Item, [ln.get("item") for ln in raw_lines if isinstance(ln, dict)])
+    for n, raw in enumerate(raw_lines, 1):
         def one(raw=raw, n=n):
             ln = req_obj(raw, "lines")
             item = _item(ctx, ln)
