@@ -1,5 +1,7 @@
 """What a posted document does to the books: cost its stock events, post its voucher, and correct the
 vouchers of documents whose cost the re-costing changed."""
+from django.db import connection
+
 from stockbook.ledger.models import Voucher
 from stockbook.masterdata.models import Item
 from stockbook.stock.events import STOCK_TYPES, close_event, events_of, month_end
@@ -43,7 +45,7 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
         costing.run(evs)
         for ln in lines:
             ln.result = costing.results.get((doc.id, ln.line_no), ln.result)
-    DocumentLine.objects.bulk_create(lines)
+    insert_lines(lines)
     vouchers = []
     if doc.type == "period_close":
         entries = _close_entries(costing, acc, method) if costing else []
@@ -62,6 +64,17 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
     if costing and costing.changed_docs:
         vouchers += correct(costing.changed_docs - {doc.id}, doc, acc, user, method)
     return vouchers
+
+
+def insert_lines(lines: list[DocumentLine]):
+    """One executemany for a document's lines (plain SQL: the ORM's bulk_create costs more than costing)."""
+    if not lines:
+        return
+    fields = [f for f in DocumentLine._meta.concrete_fields if not f.primary_key]
+    sql = (f"INSERT INTO {DocumentLine._meta.db_table} ({', '.join(f.column for f in fields)}) "
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    with connection.cursor() as cur:
+        cur.executemany(sql, [[f.get_db_prep_save(getattr(ln, f.attname), connection) for f in fields] for ln in lines])
 
 
 def _memo(doc) -> str:
