@@ -7,7 +7,9 @@ positive for grni and ap).
 """
 from datetime import date
 
-from django.db.models import Q, Sum
+from django.db.models import BigIntegerField, Q, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from stockbook.core.money import fmt_money
 from stockbook.ledger.models import Account, Voucher, VoucherLine
@@ -16,6 +18,7 @@ from stockbook.posting.models import Document, DocumentLine
 from stockbook.stock.models import StockMove, StockPeriod
 
 from .base import Column, Report
+from .trial_balance import turnover
 from .stock_balance import balances, monthly_pending
 
 CAUSE_NAMES = {"manual_journal": "手工凭证", "opening_mismatch": "期初不一致", "pending_cost": "成本待结转",
@@ -53,8 +56,22 @@ def _lines_sum(types, field, as_of, extra=None) -> int:
 
 
 def _results_sum(types, key, as_of) -> int:
-    return sum((r or {}).get(key) or 0 for r in DocumentLine.objects.filter(
-        document__type__in=types, document__date__lte=as_of).values_list("result", flat=True))
+    """Σ of one integer of the lines' costing results, summed by the database (JSON key extraction)."""
+    return DocumentLine.objects.filter(document__type__in=types, document__date__lte=as_of).aggregate(
+        s=Sum(Cast(KT(f"result__{key}"), output_field=BigIntegerField())))["s"] or 0
+
+
+class _GL:
+    """Balances of accounts and their sub-accounts as of a date, from PeriodBalance (whole months) and the
+    voucher lines of the as-of month — the trial balance's own reading."""
+
+    def __init__(self, as_of):
+        own = turnover(None, as_of)
+        self.codes = dict(Account.objects.values_list("id", "code"))
+        self.own = {self.codes[a]: d - c for a, (d, c) in own.items()}
+
+    def balance(self, code: str) -> int:
+        return sum(v for c, v in self.own.items() if c.startswith(code))
 
 
 def _docs_sum(types, as_of) -> int:
@@ -70,12 +87,13 @@ def _row(ledger, code, gl, sub, causes):
 
 def reconcile_rows(as_of: date) -> list[dict]:
     company = Company.current()
+    gls = _GL(as_of)
     rows = []
     stock = balances(as_of)
     inv_accounts = sorted(set(Item.objects.values_list("account__code", flat=True)))
     for code in inv_accounts:
         acct_items = [r for r in stock if r["item"].account.code == code]
-        gl = _balance(VoucherLine.objects.filter(_subtree(code), date__lte=as_of))
+        gl = gls.balance(code)
         sub = sum(r["value"] for r in acct_items)
         causes = [_journal_cause(code, as_of, 1)]
         ob, ob_refs = _opening_balance(code, as_of)
@@ -84,17 +102,17 @@ def reconcile_rows(as_of: date) -> list[dict]:
         causes.append(_pending_cost(code, as_of, company, acct_items))
         rows.append(_row("stock", code, gl, sub, causes))
     # grni: receipt values − parts taken by invoices and purchase returns
-    gl = -_balance(VoucherLine.objects.filter(_subtree("220202"), date__lte=as_of))
+    gl = -gls.balance("220202")
     sub = _lines_sum(["purchase_receipt"], "amount", as_of) - _results_sum(["purchase_invoice", "purchase_return"], "P", as_of)
     rows.append(_row("grni", "220202", gl, sub, _other_causes("220202", as_of, -1)))
     # ar: open deliveries + open sales invoices − unallocated receipts
-    gl = _balance(VoucherLine.objects.filter(_subtree("1122"), date__lte=as_of))
+    gl = gls.balance("1122")
     sub = (_lines_sum(["sales_delivery"], "amount", as_of) - _results_sum(["sales_invoice", "sales_return"], "P", as_of)
            + _lines_sum(["sales_invoice"], "amount", as_of) + _lines_sum(["sales_invoice"], "tax", as_of)
            - _docs_sum(["customer_receipt"], as_of))
     rows.append(_row("ar", "1122", gl, sub, _other_causes("1122", as_of, 1)))
     # ap: open purchase invoices − unallocated payments
-    gl = -_balance(VoucherLine.objects.filter(_subtree("220201"), date__lte=as_of))
+    gl = -gls.balance("220201")
     sub = (_lines_sum(["purchase_invoice"], "amount", as_of) + _lines_sum(["purchase_invoice"], "tax", as_of)
            - _docs_sum(["supplier_payment"], as_of))
     rows.append(_row("ap", "220201", gl, sub, _other_causes("220201", as_of, -1)))
