@@ -9,7 +9,7 @@ from stockbook.stock.models import ItemState
 from stockbook.stock.service import Costing
 
 from .models import Document, DocumentLine
-from .rules import Accounts, close_entries, entries_for, settlement_entries
+from .rules import close_entries, entries_for, settlement_entries
 from .sync import post_entries, resync
 
 PARTY = {"supplier_id", "customer_id"}

@@ -10,7 +10,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from stockbook.core.errors import DocError

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 
 from stockbook.core.errors import DocError
 from stockbook.core.money import from_fen
-from stockbook.ledger.models import Account, Voucher, VoucherLine
-from stockbook.masterdata.models import Company, Customer, Item, Supplier, Warehouse
+from stockbook.ledger.models import Account, Voucher
+from stockbook.masterdata.models import Customer, Item, Supplier, Warehouse
 from stockbook.posting.models import Document
 from stockbook.posting.service import post
 
