@@ -170,7 +170,13 @@ class BulkWriter:
         self.whs = dict(Warehouse.objects.values_list("code", "id"))
         self.sups = dict(Supplier.objects.values_list("code", "id"))
         self.cuss = dict(Customer.objects.values_list("code", "id"))
-        self.books = {st.item_id: E.book_for(st.method, st.state) for st in ItemState.objects.all()}
+        from stockbook.stock.models import OpenLine
+
+        lines: dict[int, dict] = {}
+        for item_id, kind, key, data in OpenLine.objects.values_list("item_id", "kind", "line_key", "data"):
+            lines.setdefault(item_id, {"rl": {}, "dl": {}})["rl" if kind == "r" else "dl"][key] = data
+        # complete books: the stored state with every open line, as posting would see them
+        self.books = {st.item_id: E.book_for(st.method, {**st.state, **lines.get(st.item_id, {})}) for st in ItemState.objects.all()}
         self.dirty: set[int] = set()
         self.now = connection.ops.adapt_datetimefield_value(timezone.now())
 
@@ -348,6 +354,10 @@ class BulkWriter:
             table = ItemState._meta.db_table
             cur.executemany(f"UPDATE {table} SET state = %s WHERE item_id = %s",
                             [(json.dumps(self.books[i].dump()), i) for i in sorted(self.dirty)])
+            cur.executemany("DELETE FROM stock_openline WHERE item_id = %s", [(i,) for i in sorted(self.dirty)])
+            cur.executemany("INSERT INTO stock_openline (item_id, kind, line_key, data) VALUES (%s, %s, %s, %s)",
+                            [(i, kind, key, json.dumps(data)) for i in sorted(self.dirty)
+                             for kind, name in (("r", "rl"), ("d", "dl")) for key, data in sorted(self.books[i].dump_lines()[name].items())])
         self.turnover.clear()
         self.party_turnover.clear()
         self.stock_periods.clear()

@@ -82,3 +82,16 @@ class StockPeriod(models.Model):
     class Meta:
         unique_together = [("item", "warehouse", "period")]
         indexes = [models.Index(fields=["period"])]
+
+
+class OpenLine(models.Model):
+    """An open receipt ("r") or delivery ("d") line of an item's costing state: what invoices and returns
+    have taken of it so far. Kept out of ItemState so that posting does not grow with history."""
+
+    item = models.ForeignKey("masterdata.Item", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=1)
+    line_key = models.CharField(max_length=40)  # "document id:line"
+    data = models.JSONField()
+
+    class Meta:
+        unique_together = [("item", "kind", "line_key")]

@@ -6,7 +6,7 @@ returned list of differences is empty when the books are consistent.
 """
 
 from . import engine as E
-from .models import ItemState, StockMove, StockPeriod
+from .models import ItemState, OpenLine, StockMove, StockPeriod
 from .service import load_events
 
 
@@ -53,5 +53,10 @@ def recompute_item(st: ItemState) -> list[str]:
         diffs.append(f"item {st.item_id}: StockPeriod {stored_periods} differs from the moves' sums {periods}")
     if book.dump() != E.book_for(st.method, st.state).dump():
         diffs.append(f"item {st.item_id}: stored state differs from the recomputed one")
+    stored_lines = {"rl": {}, "dl": {}}
+    for kind, key, data in OpenLine.objects.filter(item_id=st.item_id).values_list("kind", "line_key", "data"):
+        stored_lines["rl" if kind == "r" else "dl"][key] = data
+    if stored_lines != book.dump_lines():
+        diffs.append(f"item {st.item_id}: stored open lines differ from the recomputed ones")
     return diffs
 

@@ -18,7 +18,7 @@ from stockbook.posting.models import Document, DocumentLine
 
 from . import engine as E
 from .events import KINDS, events_of, month_end
-from .models import ItemState, MonthlyClose, Snapshot, StockMove, StockPeriod
+from .models import ItemState, MonthlyClose, OpenLine, Snapshot, StockMove, StockPeriod
 
 
 class Costing:
@@ -38,7 +38,7 @@ class Costing:
         for st in states:
             item_id = st.item_id
             evs = sorted(events_by_item[item_id], key=lambda e: e.key)
-            book = E.book_for(st.method, st.state)
+            book = E.book_for(st.method, st.state, loaders=open_line_loaders(item_id))
             try:
                 if book.last is None or evs[0].key > tuple(book.last):
                     self._append(item_id, book, evs)
@@ -53,6 +53,7 @@ class Costing:
                 raise DocError(e.code, msg, line=line) from e
             st.state = book.dump()
             saved.append(st)
+            save_open_lines(item_id, book)
         self._flush_moves()
         save_states(saved)
         self._save_results()
@@ -64,6 +65,7 @@ class Costing:
             book = self._replay(st.item_id, st.method, [])
             st.state = book.dump()
             saved.append(st)
+            save_open_lines(st.item_id, book)
         self._flush_moves()
         save_states(saved)
         self._save_results()
@@ -131,7 +133,8 @@ class Costing:
             self.close_lines.append((item_id, None, None, {"residue": res["residue"]}))
 
     def _snapshot(self, item_id, period, book):
-        Snapshot.objects.update_or_create(item_id=item_id, period=period, defaults={"state": book.dump()})
+        """The item's state right after a close, with every line open at that point."""
+        Snapshot.objects.update_or_create(item_id=item_id, period=period, defaults={"state": {**book.dump(), **all_open_lines(item_id, book)}})
 
     def _save_results(self):
         """Store the new results of other documents' lines (the new document's lines are inserted with
@@ -254,6 +257,49 @@ def add_to_periods_many(deltas_by_item: dict):
             f"INSERT INTO {table} (item_id, warehouse_id, period, qty, value) VALUES (%s, %s, %s, %s, %s) "
             f"ON CONFLICT (item_id, warehouse_id, period) DO UPDATE SET qty = {table}.qty + excluded.qty, "
             f"value = {table}.value + excluded.value", rows)
+
+
+def open_line_loaders(item_id: int) -> dict:
+    def loader(kind):
+        def load(key):
+            row = OpenLine.objects.filter(item_id=item_id, kind=kind, line_key=key).values_list("data", flat=True).first()
+            return row
+        return load
+
+    return {"r": loader("r"), "d": loader("d")}
+
+
+def all_open_lines(item_id: int, book) -> dict:
+    """{"rl": …, "dl": …}: every line open now, the stored ones overlaid with the book's changes."""
+    if book.rl.complete and book.dl.complete:
+        return {"rl": dict(book.rl.data), "dl": dict(book.dl.data)}
+    out = {"rl": {}, "dl": {}}
+    for kind, key, data in OpenLine.objects.filter(item_id=item_id).values_list("kind", "line_key", "data"):
+        out["rl" if kind == "r" else "dl"][key] = data
+    for name, store in (("rl", book.rl), ("dl", book.dl)):
+        for key in store.deleted:
+            out[name].pop(key, None)
+        out[name].update({k: store.data[k] for k in store.changed if k in store.data})
+    return out
+
+
+def save_open_lines(item_id: int, book):
+    """Write back the open lines the book created, changed or closed."""
+    for kind, store in (("r", book.rl), ("d", book.dl)):
+        if store.deleted:
+            OpenLine.objects.filter(item_id=item_id, kind=kind, line_key__in=list(store.deleted)).delete()
+        changed = [(k, store.data[k]) for k in sorted(store.changed) if k in store.data]
+        if changed:
+            existing = set(OpenLine.objects.filter(item_id=item_id, kind=kind, line_key__in=[k for k, _ in changed]).values_list("line_key", flat=True))
+            with connection.cursor() as cur:
+                upd = [(json.dumps(d), item_id, kind, k) for k, d in changed if k in existing]
+                ins = [(item_id, kind, k, json.dumps(d)) for k, d in changed if k not in existing]
+                if upd:
+                    cur.executemany(f"UPDATE {OpenLine._meta.db_table} SET data = %s WHERE item_id = %s AND kind = %s AND line_key = %s", upd)
+                if ins:
+                    cur.executemany(f"INSERT INTO {OpenLine._meta.db_table} (item_id, kind, line_key, data) VALUES (%s, %s, %s, %s)", ins)
+        store.changed.clear()
+        store.deleted.clear()
 
 
 def save_states(states):

@@ -14,7 +14,7 @@ from stockbook.posting.service import post
 from stockbook.reports.reconcile import reconcile
 from stockbook.reports.stock_balance import stock_balance
 from stockbook.reports.trial_balance import trial_balance
-from stockbook.stock.models import ItemState, StockMove, StockPeriod
+from stockbook.stock.models import ItemState, OpenLine, StockMove, StockPeriod
 from stockbook.stock.revalue import recompute
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="the bulk writer is SQLite only")
@@ -41,6 +41,7 @@ def _snapshot() -> dict:
         "period_balances": rows(PeriodBalance.objects.all(), "account_id", "period"),
         "party_balances": rows(PartyBalance.objects.all(), "account_id", "party_kind", "party_id"),
         "stock_periods": rows(StockPeriod.objects.all(), "item_id", "warehouse_id", "period"),
+        "open_lines": rows(OpenLine.objects.all(), "item_id", "kind", "line_key"),
         "sequences": rows(VoucherSequence.objects.all(), "word", "period"),
         "trial_balance": [trial_balance(date(2024, 1, 1), date(2024, 1, 31)).data, trial_balance(date(2024, 2, 1), date(2025, 12, 31)).data,
                           trial_balance(date(2024, 3, 5), date(2024, 11, 20)).data],
@@ -56,6 +57,7 @@ def _wipe_business_rows():
     PeriodBalance.objects.all().delete()
     PartyBalance.objects.all().delete()
     StockPeriod.objects.all().delete()
+    OpenLine.objects.all().delete()
     VoucherSequence.objects.all().delete()
     StockMove.objects.all().delete()
     DocumentLine.objects.all().delete()

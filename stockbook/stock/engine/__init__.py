@@ -4,7 +4,7 @@
 results of the document lines the event settles and the stock moves it makes.
 """
 from .base import (CLOSE, COUNT, DELIV, MOVE_CODES, OPEN, PINV, PRET, RECEIPT, SCRAP, SINV, SRET, XFER, Event,  # noqa: F401
-                   ItemBook, Move, Outcome, lkey)
+                   ItemBook, LineStore, Move, Outcome, lkey)
 from .errors import CostError  # noqa: F401
 from .fifo import FifoBook
 from .monthly import MonthlyBook
@@ -13,5 +13,5 @@ from .moving import MovingBook
 BOOKS = {"fifo": FifoBook, "moving_average": MovingBook, "monthly_average": MonthlyBook}
 
 
-def book_for(method: str, state: dict | None = None) -> ItemBook:
-    return BOOKS[method](state)
+def book_for(method: str, state: dict | None = None, loaders: dict | None = None) -> ItemBook:
+    return BOOKS[method](state, loaders)

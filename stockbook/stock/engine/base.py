@@ -68,16 +68,58 @@ def frac_load(v) -> Fraction | None:
     return None if v is None else Fraction(v[0], v[1])
 
 
+class LineStore:
+    """The open receipt or delivery lines of an item, which invoices and returns take parts of.
+
+    Complete (every open line in ``data``: a snapshot, a replay from scratch) or lazy (``loader(key)``
+    fetches a line when an event refers to it), so that the item's state does not grow with its history.
+    ``changed`` and ``deleted`` tell the caller what to write back."""
+
+    def __init__(self, data: dict | None = None, loader=None):
+        self.data: dict[str, dict] = dict(data or {})
+        self.loader = loader
+        self.changed: set[str] = set()
+        self.deleted: set[str] = set()
+
+    @property
+    def complete(self) -> bool:
+        return self.loader is None
+
+    def get(self, key: str) -> dict | None:
+        """The line's accumulator (the caller may change it: it is marked changed)."""
+        acc = self.data.get(key)
+        if acc is None and self.loader is not None and key not in self.deleted:
+            acc = self.loader(key)
+            if acc is not None:
+                self.data[key] = acc
+        if acc is not None:
+            self.changed.add(key)
+        return acc
+
+    def __setitem__(self, key: str, acc: dict):
+        self.data[key] = acc
+        self.changed.add(key)
+        self.deleted.discard(key)
+
+    def __delitem__(self, key: str):
+        self.data.pop(key, None)
+        self.changed.discard(key)
+        self.deleted.add(key)
+
+
 class ItemBook:
     method = ""
 
-    def __init__(self, state: dict | None = None):
+    def __init__(self, state: dict | None = None, loaders: dict | None = None):
+        """``state``: the stored state (a snapshot carries its open lines under "rl"/"dl"); ``loaders``:
+        {"r": fn, "d": fn} fetching one open line by key, for a state stored without its lines."""
         s = state or {}
+        loaders = loaders or {}
         self.qty: dict[int, int] = {int(k): v for k, v in s.get("qty", {}).items()}
         # receipt lines: q received, a 220202 amount, tq/ta taken by invoices+returns, ret returned qty
-        self.rl: dict[str, dict] = s.get("rl", {})
+        self.rl = LineStore(s.get("rl"), loaders.get("r"))
         # delivery lines: q delivered, a 112202 amount, tq/ta taken, c cost, rq/rc returned qty/cost, p month
-        self.dl: dict[str, dict] = s.get("dl", {})
+        self.dl = LineStore(s.get("dl"), loaders.get("d"))
         self.last = tuple(s["last"]) if s.get("last") else None
         self.load(s)
 
@@ -86,8 +128,14 @@ class ItemBook:
         pass
 
     def dump(self) -> dict:
+        """The state without the open lines (they are stored one row each, see LineStore)."""
         return {"method": self.method, "qty": {str(k): v for k, v in self.qty.items() if v},
-                "rl": self.rl, "dl": self.dl, "last": list(self.last) if self.last else None, **self.dump_units()}
+                "last": list(self.last) if self.last else None, **self.dump_units()}
+
+    def dump_lines(self) -> dict:
+        """The open lines of a complete book: {"rl": {...}, "dl": {...}}."""
+        assert self.rl.complete and self.dl.complete
+        return {"rl": self.rl.data, "dl": self.dl.data}
 
     def dump_units(self) -> dict:
         return {}
