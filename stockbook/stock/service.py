@@ -34,7 +34,7 @@ class Costing:
     def run(self, events_by_item: dict[int, list[E.Event]]):
         # one locking read, in item order (a stable lock order: no deadlock between two documents)
         states = ItemState.objects.select_for_update().filter(item_id__in=list(events_by_item)).order_by("item_id")
-        saved = []
+        saved, books = [], {}
         for st in states:
             item_id = st.item_id
             evs = sorted(events_by_item[item_id], key=lambda e: e.key)
@@ -53,21 +53,23 @@ class Costing:
                 raise DocError(e.code, msg, line=line) from e
             st.state = book.dump()
             saved.append(st)
-            save_open_lines(item_id, book)
+            books[item_id] = book
         self._flush_moves()
         save_states(saved)
+        save_open_lines(books)
         self._save_results()
 
     def replay_all(self):
         """Replay every item from its last snapshot with no new events (after a close was voided)."""
-        saved = []
+        saved, books = [], {}
         for st in ItemState.objects.select_for_update().order_by("item_id"):
             book = self._replay(st.item_id, st.method, [])
             st.state = book.dump()
             saved.append(st)
-            save_open_lines(st.item_id, book)
+            books[st.item_id] = book
         self._flush_moves()
         save_states(saved)
+        save_open_lines(books)
         self._save_results()
 
     # -- the usual case ----------------------------------------------------------------------
@@ -283,23 +285,23 @@ def all_open_lines(item_id: int, book) -> dict:
     return out
 
 
-def save_open_lines(item_id: int, book):
-    """Write back the open lines the book created, changed or closed."""
-    for kind, store in (("r", book.rl), ("d", book.dl)):
-        if store.deleted:
-            OpenLine.objects.filter(item_id=item_id, kind=kind, line_key__in=list(store.deleted)).delete()
-        changed = [(k, store.data[k]) for k in sorted(store.changed) if k in store.data]
-        if changed:
-            existing = set(OpenLine.objects.filter(item_id=item_id, kind=kind, line_key__in=[k for k, _ in changed]).values_list("line_key", flat=True))
-            with connection.cursor() as cur:
-                upd = [(json.dumps(d), item_id, kind, k) for k, d in changed if k in existing]
-                ins = [(item_id, kind, k, json.dumps(d)) for k, d in changed if k not in existing]
-                if upd:
-                    cur.executemany(f"UPDATE {OpenLine._meta.db_table} SET data = %s WHERE item_id = %s AND kind = %s AND line_key = %s", upd)
-                if ins:
-                    cur.executemany(f"INSERT INTO {OpenLine._meta.db_table} (item_id, kind, line_key, data) VALUES (%s, %s, %s, %s)", ins)
-        store.changed.clear()
-        store.deleted.clear()
+def save_open_lines(books: dict):
+    """Write back the open lines the books ({item id: book}) created, changed or closed: one upsert and
+    one delete for all of them."""
+    upserts, deletes = [], []
+    for item_id, book in sorted(books.items()):
+        for kind, store in (("r", book.rl), ("d", book.dl)):
+            deletes += [(item_id, kind, k) for k in sorted(store.deleted)]
+            upserts += [(item_id, kind, k, json.dumps(store.data[k])) for k in sorted(store.changed) if k in store.data]
+            store.changed.clear()
+            store.deleted.clear()
+    table = OpenLine._meta.db_table
+    with connection.cursor() as cur:
+        if deletes:
+            cur.executemany(f"DELETE FROM {table} WHERE item_id = %s AND kind = %s AND line_key = %s", deletes)
+        if upserts:
+            cur.executemany(f"INSERT INTO {table} (item_id, kind, line_key, data) VALUES (%s, %s, %s, %s) "
+                            f"ON CONFLICT (item_id, kind, line_key) DO UPDATE SET data = excluded.data", upserts)
 
 
 def save_states(states):
