@@ -9,6 +9,7 @@ of all accepted documents.
 from datetime import time as dtime
 from fractions import Fraction
 
+from django.db import connection
 from django.db.models import Q, Sum
 
 from stockbook.core.errors import DocError
@@ -143,9 +144,11 @@ def unit_warnings(lines: list[dict]) -> list[str]:
     if not items:
         return []
     hist: dict[int, list[int]] = {}
-    for item_id, q in (DocumentLine.objects.filter(item_id__in=list(items), qty_base__gt=0)
-                       .order_by("-id").values_list("item_id", "qty_base")[:20 * len(items)]):
-        hist.setdefault(item_id, []).append(q)
+    table = DocumentLine._meta.db_table
+    with connection.cursor() as cur:  # per item through the item index: cost independent of history
+        for item_id in sorted(items):
+            cur.execute(f"SELECT qty_base FROM {table} WHERE item_id = %s AND qty_base > 0 ORDER BY id DESC LIMIT 20", [item_id])
+            hist[item_id] = [r[0] for r in cur.fetchall()]
     out = []
     for ln in lines:
         item, q = ln.get("item"), ln.get("qty_base")
