@@ -8,6 +8,7 @@ posting layer can correct its voucher.
 """
 import json
 from collections import defaultdict
+from types import SimpleNamespace
 
 from django.db import connection
 from django.utils import timezone
@@ -104,8 +105,8 @@ class Costing:
         for key, res in list(self.results.items()):
             if key[0] != self.doc.id and key in stored_results and stored_results[key] != res:
                 self.changed_docs.add(key[0])
-        docs = {e.doc for e in loaded} | {self.doc.id}
-        self._sync_moves(item_id, moves, self._stored_moves(item_id, docs), delete_missing=True)
+        stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
+        self._sync_moves(item_id, moves, stored, delete_missing=True)
         return book
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -144,17 +145,30 @@ class Costing:
         keys = [k for k in self.results if k[0] != self.doc.id and k[0] in self.changed_docs]
         if not keys:
             return
-        rows = DocumentLine.objects.filter(document_id__in={k[0] for k in keys})
-        update = []
-        for row in rows:
-            key = (row.document_id, row.line_no)
-            if key in self.results and row.result != self.results[key]:
-                row.result = self.results[key]
-                update.append(row)
-        DocumentLine.objects.bulk_update(update, ["result"], batch_size=500)
+        field = DocumentLine._meta.get_field("result")
+        with connection.cursor() as cur:
+            cur.executemany(f"UPDATE {DocumentLine._meta.db_table} SET result = %s WHERE document_id = %s AND line_no = %s",
+                            [(field.get_db_prep_save(self.results[k], connection), k[0], k[1]) for k in sorted(keys)])
 
-    def _stored_moves(self, item_id, docs) -> dict:
-        return {(m.document_id, m.line, m.sub): m for m in StockMove.objects.filter(item_id=item_id, document_id__in=docs)}
+    def _stored_moves(self, item_id, docs=None, after=None) -> dict:
+        """(doc, line, sub) → [id, warehouse, date, code, qty, value] of the item's stored moves: of
+        ``docs``, or all after the date ``after`` (all if None) — plain rows, a replay may read many."""
+        cols = ("id", "document_id", "line", "sub", "warehouse_id", "date", "code", "qty", "value")
+        qs = StockMove.objects.filter(item_id=item_id)
+        if docs is not None:
+            out = {}
+            docs = sorted(docs)
+            for i in range(0, len(docs), 500):
+                out.update(self._rows(qs.filter(document_id__in=docs[i:i + 500]), cols))
+            return out
+        if after is not None:
+            qs = qs.filter(date__gt=after)
+        return self._rows(qs, cols)
+
+    @staticmethod
+    def _rows(qs, cols):
+        return {(r[1], r[2], r[3]): [r[0], r[4], r[5], r[6], r[7], r[8]]
+                for r in qs.values_list(*cols).iterator(chunk_size=5000)}
 
     def _insert_moves(self, item_id, moves):
         self._pending_moves += [(item_id, m) for m in moves]
@@ -185,6 +199,7 @@ class Costing:
         self._pending_moves = []
 
     def _sync_moves(self, item_id, moves, stored: dict, delete_missing: bool):
+        """Make the stored moves equal the costed ones: update changed values, insert new, delete gone."""
         new, changed, deltas = [], [], []
         seen = set()
         for m in moves:
@@ -193,17 +208,21 @@ class Costing:
             row = stored.get(key)
             if row is None:
                 new.append(m)
-            elif (row.value, row.qty, row.warehouse_id, row.code) != (m.value, m.qty, m.wh, m.code):
-                deltas.append((row.warehouse_id, row.date, -row.qty, -(row.value or 0)))
-                deltas.append((m.wh, row.date, m.qty, m.value or 0))
-                row.value, row.qty, row.warehouse_id, row.code = m.value, m.qty, m.wh, m.code
-                changed.append(row)
-        StockMove.objects.bulk_update(changed, ["value", "qty", "warehouse", "code"], batch_size=500)
-        if delete_missing:
-            gone = [row for key, row in stored.items() if key not in seen]
-            if gone:
-                deltas += [(row.warehouse_id, row.date, -row.qty, -(row.value or 0)) for row in gone]
-                StockMove.objects.filter(pk__in=[row.pk for row in gone]).delete()
+                continue
+            pk, wh, day, code, qty, value = row
+            if (value, qty, wh, code) != (m.value, m.qty, m.wh, m.code):
+                deltas.append((wh, day, -qty, -(value or 0)))
+                deltas.append((m.wh, day, m.qty, m.value or 0))
+                changed.append((m.value, m.qty, m.wh, m.code, pk))
+        table = StockMove._meta.db_table
+        with connection.cursor() as cur:
+            if changed:
+                cur.executemany(f"UPDATE {table} SET value = %s, qty = %s, warehouse_id = %s, code = %s WHERE id = %s", changed)
+            if delete_missing:
+                gone = [row for key, row in stored.items() if key not in seen]
+                if gone:
+                    deltas += [(wh, day, -qty, -(value or 0)) for _, wh, day, _, qty, value in gone]
+                    cur.executemany(f"DELETE FROM {table} WHERE id = %s", [(row[0],) for row in gone])
         add_to_periods(item_id, deltas)
         if new:
             self._insert_moves(item_id, new)
@@ -212,19 +231,26 @@ class Costing:
 def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False):
     """The item's costing events after period ``after`` (all if None), in move order, and the stored
     result of each line. ``with_closes`` adds the closes of the closed periods in that window."""
-    lines = (DocumentLine.objects.filter(item_id=item_id, document__type__in=list(KINDS), document__status=Document.POSTED)
-             .select_related("document"))
+    lines = DocumentLine.objects.filter(item_id=item_id, document__type__in=list(KINDS), document__status=Document.POSTED)
     if after is not None:
         lines = lines.filter(document__date__gt=month_end(after))
     if exclude_doc is not None:
         lines = lines.exclude(document_id=exclude_doc)
-    by_doc = defaultdict(list)
+    # plain rows, not model instances: a replay may read a hundred thousand lines
+    fields = ("document_id", "document__type", "document__date", "document__time", "line_no", "item_id", "warehouse_id",
+              "to_warehouse_id", "qty_base", "amount", "ref_document_id", "ref_line", "unit_cost", "result")
+    by_doc: dict[int, tuple] = {}
     stored = {}
-    for ln in lines:
-        by_doc[ln.document].append(ln)
-        stored[(ln.document_id, ln.line_no)] = ln.result
+    for row in lines.values_list(*fields).iterator(chunk_size=5000):
+        r = dict(zip(fields, row))
+        doc = by_doc.get(r["document_id"])
+        if doc is None:
+            doc = by_doc[r["document_id"]] = (SimpleNamespace(id=r["document_id"], type=r["document__type"],
+                                                              date=r["document__date"], time=r["document__time"]), [])
+        doc[1].append(SimpleNamespace(**r))
+        stored[(r["document_id"], r["line_no"])] = r["result"]
     events = []
-    for doc, doc_lines in by_doc.items():
+    for doc, doc_lines in by_doc.values():
         events.extend(events_of(doc, doc_lines).get(item_id, []))
     if with_closes:
         from stockbook.ledger.models import Period
