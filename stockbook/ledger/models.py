@@ -92,22 +92,22 @@ class Voucher(models.Model):
 class VoucherLine(models.Model):
     voucher = models.ForeignKey(Voucher, related_name="lines", on_delete=models.PROTECT)
     line_no = models.PositiveIntegerField("行号")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lines")
+    account = models.ForeignKey(Account, db_index=False, on_delete=models.PROTECT, related_name="lines")
     debit = models.BigIntegerField("借方(分)", default=0)
     credit = models.BigIntegerField("贷方(分)", default=0)
     summary = models.CharField("摘要", max_length=500, blank=True)
     date = models.DateField(db_index=True)  # = voucher.date, kept here for ledger queries
     period = models.IntegerField()
     # auxiliary dimensions (辅助核算)
-    customer = models.ForeignKey("masterdata.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    supplier = models.ForeignKey("masterdata.Supplier", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    item = models.ForeignKey("masterdata.Item", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    department = models.ForeignKey("masterdata.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("masterdata.Customer", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
+    supplier = models.ForeignKey("masterdata.Supplier", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("masterdata.Item", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey("masterdata.Department", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
     # back-link to the document line this amount came from
-    document = models.ForeignKey("posting.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    document = models.ForeignKey("posting.Document", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
     doc_line = models.PositiveIntegerField(null=True, blank=True)
-    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
+    corrects = models.ForeignKey("self", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="corrections")
 
     class Meta:
         ordering = ["voucher_id", "line_no"]

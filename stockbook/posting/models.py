@@ -39,20 +39,20 @@ class Document(models.Model):
 class DocumentLine(models.Model):
     """A line of a document in plain columns (quantities in 1/10000 units, money in 分)."""
 
-    document = models.ForeignKey(Document, related_name="lines", on_delete=models.PROTECT)
+    document = models.ForeignKey(Document, related_name="lines", db_index=False, on_delete=models.PROTECT)
     line_no = models.PositiveIntegerField()
-    item = models.ForeignKey("masterdata.Item", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    account = models.ForeignKey("ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("masterdata.Item", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey("ledger.Account", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
     uom = models.CharField(max_length=20, blank=True)
     qty = models.BigIntegerField(null=True, blank=True)  # in the line's unit, 1/10000
     qty_base = models.BigIntegerField(null=True, blank=True)  # in the item's base unit, 1/10000
     unit_price = models.CharField(max_length=40, blank=True)  # exact decimal text
     amount = models.BigIntegerField(null=True, blank=True)  # 分
     tax = models.BigIntegerField(null=True, blank=True)  # 分
-    to_warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
     unit_cost = models.CharField(max_length=40, blank=True)  # a count line's given unit cost, exact decimal text
-    ref_document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    ref_document = models.ForeignKey(Document, null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
     ref_line = models.PositiveIntegerField(null=True, blank=True)
     # derived: what costing gave this line (cost, parts taken, differences), re-derived by re-costing
     result = models.JSONField(null=True, blank=True)

@@ -10,17 +10,17 @@ from django.db import models
 
 
 class StockMove(models.Model):
-    document = models.ForeignKey("posting.Document", on_delete=models.PROTECT, related_name="moves")
+    document = models.ForeignKey("posting.Document", db_index=False, on_delete=models.PROTECT, related_name="moves")
     line = models.PositiveIntegerField("行号")
     sub = models.PositiveSmallIntegerField(default=0)
-    item = models.ForeignKey("masterdata.Item", on_delete=models.PROTECT, related_name="moves")
-    warehouse = models.ForeignKey("masterdata.Warehouse", on_delete=models.PROTECT, related_name="moves")
+    item = models.ForeignKey("masterdata.Item", db_index=False, on_delete=models.PROTECT, related_name="moves")
+    warehouse = models.ForeignKey("masterdata.Warehouse", db_index=False, on_delete=models.PROTECT, related_name="moves")
     date = models.DateField("日期")
     time = models.TimeField("时间", null=True, blank=True)
     code = models.PositiveSmallIntegerField("业务类型")
     qty = models.BigIntegerField("数量(1/10000)")  # signed, base unit
     value = models.BigIntegerField("金额(分)", null=True, blank=True)  # signed; NULL = pending cost
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
