@@ -7,7 +7,7 @@ returned list of differences is empty when the books are consistent.
 
 from . import engine as E
 from .models import ItemState, OpenLine, StockMove, StockPeriod
-from .service import load_events
+from .service import closed_period_events, load_events
 
 
 def recompute(item_ids=None) -> list[str]:
@@ -15,13 +15,14 @@ def recompute(item_ids=None) -> list[str]:
     states = ItemState.objects.all()
     if item_ids is not None:
         states = states.filter(item_id__in=item_ids)
+    closes = closed_period_events()
     for st in states.iterator():
-        diffs += recompute_item(st)
+        diffs += recompute_item(st, closes)
     return diffs
 
 
-def recompute_item(st: ItemState) -> list[str]:
-    events, stored_results = load_events(st.item_id, with_closes=True)
+def recompute_item(st: ItemState, closes=None) -> list[str]:
+    events, stored_results = load_events(st.item_id, with_closes=True, closes=closes)
     book = E.book_for(st.method)
     results, moves = {}, {}
     for ev in events:
@@ -36,19 +37,19 @@ def recompute_item(st: ItemState) -> list[str]:
     for key, res in results.items():
         if stored_results.get(key) != res:
             diffs.append(f"item {st.item_id} line {key}: stored {stored_results.get(key)} recomputed {res}")
-    stored_moves = {(m.document_id, m.line, m.sub): (m.warehouse_id, m.code, m.qty, m.value)
-                    for m in StockMove.objects.filter(item_id=st.item_id)}
+    stored_moves, periods = {}, {}
+    for doc, line, sub, wh, code, qty, value, day in StockMove.objects.filter(item_id=st.item_id).values_list(
+            "document_id", "line", "sub", "warehouse_id", "code", "qty", "value", "date").iterator(chunk_size=5000):
+        stored_moves[(doc, line, sub)] = (wh, code, qty, value)
+        t = periods.setdefault((wh, day.year * 100 + day.month), [0, 0])
+        t[0] += qty
+        t[1] += value or 0
     for key in sorted(set(moves) | set(stored_moves)):
         if moves.get(key) != stored_moves.get(key):
             diffs.append(f"item {st.item_id} move {key}: stored {stored_moves.get(key)} recomputed {moves.get(key)}")
-    periods: dict[tuple, list[int]] = {}
-    for m in StockMove.objects.filter(item_id=st.item_id).values_list("warehouse_id", "date", "qty", "value"):
-        t = periods.setdefault((m[0], m[1].year * 100 + m[1].month), [0, 0])
-        t[0] += m[2]
-        t[1] += m[3] or 0
     periods = {k: v for k, v in periods.items() if v != [0, 0]}
-    stored_periods = {(p.warehouse_id, p.period): [p.qty, p.value] for p in StockPeriod.objects.filter(item_id=st.item_id)
-                      if p.qty or p.value}
+    stored_periods = {(w, p): [q, v] for w, p, q, v in StockPeriod.objects.filter(item_id=st.item_id)
+                      .values_list("warehouse_id", "period", "qty", "value") if q or v}
     if periods != stored_periods:
         diffs.append(f"item {st.item_id}: StockPeriod {stored_periods} differs from the moves' sums {periods}")
     if book.dump() != E.book_for(st.method, st.state).dump():

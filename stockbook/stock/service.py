@@ -228,7 +228,17 @@ class Costing:
             self._insert_moves(item_id, new)
 
 
-def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False):
+def closed_period_events() -> list:
+    """Close events of the closed periods (with their close documents), in period order."""
+    from stockbook.ledger.models import Period
+
+    from .events import close_event
+
+    return [close_event(per.close_document, per.period) for per in
+            Period.objects.filter(status=Period.CLOSED, close_document__isnull=False).select_related("close_document").order_by("period")]
+
+
+def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False, closes=None):
     """The item's costing events after period ``after`` (all if None), in move order, and the stored
     result of each line. ``with_closes`` adds the closes of the closed periods in that window."""
     lines = DocumentLine.objects.filter(item_id=item_id, document__type__in=list(KINDS), document__status=Document.POSTED)
@@ -253,13 +263,7 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
     for doc, doc_lines in by_doc.values():
         events.extend(events_of(doc, doc_lines).get(item_id, []))
     if with_closes:
-        from stockbook.ledger.models import Period
-
-        from .events import close_event
-
-        for per in Period.objects.filter(status=Period.CLOSED, close_document__isnull=False).select_related("close_document"):
-            if after is None or per.period > after:
-                events.append(close_event(per.close_document, per.period))
+        events += [e for e in (closes if closes is not None else closed_period_events()) if after is None or e.period > after]
     events.sort(key=lambda e: e.key)
     return events, stored
 
