@@ -10,7 +10,7 @@ from stockbook.stock.service import Costing
 
 from .models import Document, DocumentLine
 from .rules import close_entries, entries_for, settlement_entries
-from .sync import post_entries, resync
+from .sync import post_entries, posted, resync
 
 PARTY = {"supplier_id", "customer_id"}
 
@@ -105,22 +105,25 @@ def _checked_count_lines(count):
 def correct(doc_ids, cause, acc, user, method) -> list:
     """Adjustment vouchers for documents whose costing results changed (and the settlements of counts)."""
     out = []
-    docs = list(Document.objects.filter(pk__in=doc_ids).order_by("id"))
+    ids = sorted(doc_ids)
+    docs = [d for i in range(0, len(ids), 500) for d in Document.objects.filter(pk__in=ids[i:i + 500]).order_by("id")]
     counts = [d.id for d in docs if d.type == "stock_count"]
     settlements = list(Document.objects.filter(type="count_settlement", ref_document_id__in=counts))
     lines_by_doc: dict[int, list] = {}
-    for ln in DocumentLine.objects.filter(document_id__in=doc_ids).order_by("document_id", "line_no"):
-        lines_by_doc.setdefault(ln.document_id, []).append(ln)
+    for i in range(0, len(ids), 500):
+        for ln in DocumentLine.objects.filter(document_id__in=ids[i:i + 500]).order_by("document_id", "line_no"):
+            lines_by_doc.setdefault(ln.document_id, []).append(ln)
     items = _items((ln.item_id for ls in lines_by_doc.values() for ln in ls), method)
+    have = posted([d.id for d in docs] + [s.id for s in settlements])
     memo = f"成本调整：{cause.ref} 引起的重新计价"
     for d in docs:
         entries = entries_for(d, lines_by_doc.get(d.id, []), _party(d), acc, items)
-        v = resync(d, entries, when=d.date, user=user, memo=memo)
+        v = resync(d, entries, when=d.date, user=user, memo=memo, have=have[d.id])
         if v:
             out.append(v)
     for s in settlements:
         count = s.ref_document
-        v = resync(s, settlement_entries(count, _checked_count_lines(count), acc), when=s.date, user=user, memo=memo)
+        v = resync(s, settlement_entries(count, _checked_count_lines(count), acc), when=s.date, user=user, memo=memo, have=have[s.id])
         if v:
             out.append(v)
     return out

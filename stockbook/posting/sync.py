@@ -41,19 +41,33 @@ def post_entries(owner, entries: list[Entry], *, when, user=None, memo="", kind=
     return write_voucher(when=when, lines=_vlines(items), document=owner, kind=kind, memo=memo, user=user)
 
 
-def resync(owner, entries: list[Entry], *, when, user=None, memo="") -> Voucher | None:
-    """Post the corrections that make ``owner``'s vouchers equal ``entries``; None if they already do."""
+_DIM_KEYS = ("customer_id", "supplier_id", "item_id", "warehouse_id")
+
+
+def posted(owner_ids) -> dict[int, dict]:
+    """What the vouchers of each owner document say now: {owner: {(source, doc line, account): [debit,
+    credit, dims]}} — one grouped query per 500 owners."""
+    out: dict[int, dict] = {o: defaultdict(lambda: [0, 0, {}]) for o in owner_ids}
+    ids = sorted(owner_ids)
+    for i in range(0, len(ids), 500):
+        rows = (VoucherLine.objects.filter(voucher__document_id__in=ids[i:i + 500])
+                .values("voucher__document_id", "document_id", "doc_line", "account_id", *_DIM_KEYS)
+                .annotate(d=Sum("debit"), c=Sum("credit")))
+        for r in rows:
+            owner = r["voucher__document_id"]
+            h = out[owner][(r["document_id"] or owner, r["doc_line"], r["account_id"])]
+            h[0] += r["d"] or 0
+            h[1] += r["c"] or 0
+            h[2] = {k: r[k] for k in _DIM_KEYS if r[k]}
+    return out
+
+
+def resync(owner, entries: list[Entry], *, when, user=None, memo="", have: dict | None = None) -> Voucher | None:
+    """Post the corrections that make ``owner``'s vouchers equal ``entries``; None if they already do.
+    ``have``: what its vouchers say now (from ``posted``), read here if not given."""
     want = _net(owner.id, entries)
-    have: dict[tuple, list] = defaultdict(lambda: [0, 0, {}])
-    rows = (VoucherLine.objects.filter(voucher__document=owner)
-            .values("document_id", "doc_line", "account_id", "customer_id", "supplier_id", "item_id", "warehouse_id")
-            .annotate(d=Sum("debit"), c=Sum("credit")))
-    for r in rows:
-        key = (r["document_id"] or owner.id, r["doc_line"], r["account_id"])
-        h = have[key]
-        h[0] += r["d"] or 0
-        h[1] += r["c"] or 0
-        h[2] = {k: r[k] for k in ("customer_id", "supplier_id", "item_id", "warehouse_id") if r[k]}
+    if have is None:
+        have = posted([owner.id])[owner.id]
     items = []
     for key in sorted(set(want) | set(have), key=lambda k: (k[0], k[1] or 0, k[2])):
         a, dims = want.get(key, (0, None))
