@@ -382,6 +382,20 @@ class Business:
         self.vat: dict = defaultdict(lambda: [0, 0])  # period → [output VAT, input VAT] in 分, for the tax journal
 
     # -- plumbing ---------------------------------------------------------------------------------
+    def _now_or_late(self, when, late: bool, post_it):
+        """Post now, or later as a late entry (补单) that the stream emits after later-dated documents."""
+        if not late:
+            post_it()
+            return
+
+        def run():
+            post_it()
+            self.late_pending -= 1
+            self.stats["late"] += 1
+
+        self.late_pending += 1
+        self.at(when, "late", run)
+
     def at(self, day: date, kind: str, fn):
         self.seq += 1
         self.events[day].append(Event(PRIO[kind], self.seq, fn))
@@ -580,15 +594,8 @@ class Business:
                 self.add(ln.item.code, wh, ln.base)
             self.receipts[s.code].append(rec)
             self.emit(post, doc)
-            if late:
-                self.late_pending -= 1
-                self.stats["late"] += 1
 
-        if late:
-            self.late_pending += 1
-            self.at(post, "late", arrive)
-        else:
-            arrive()
+        self._now_or_late(post, late, arrive)
         # a defect found on inspection: part of a line goes back before the invoice comes
         ret_line = next((ln for ln in lines if ln.item.method == "moving_average" and ln.qty >= 3), None)
         if ret_line is not None and r.random() < 0.05:
@@ -794,15 +801,8 @@ class Business:
         def send():
             self.deliveries[cust.code].append(rec)
             self.emit(post, doc)
-            if late:
-                self.late_pending -= 1
-                self.stats["late"] += 1
 
-        if late:
-            self.late_pending += 1
-            self.at(post, "late", send)
-        else:
-            send()
+        self._now_or_late(post, late, send)
         # now and then the customer sends part of a line back
         hold = None
         period = day.year * 100 + day.month
