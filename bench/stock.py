@@ -13,7 +13,6 @@ import json
 import time
 from datetime import date, timedelta
 
-from .common import log
 from .stockgen import HOT, Stream
 
 NEW_DAY = date(2026, 1, 1)  # new documents come after the history (2024-01 … 2025-12)

@@ -12,7 +12,6 @@ import pstats
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from .common import drop_pg_database, log, pg_available, PG_URL_BASE
@@ -169,7 +168,6 @@ def bench_backdate(args, tmp: Path, rows: list, notes: list):
                          "value": float(args.backdate_timeout)})
             if len(timings) >= 2:
                 (m1, t1), (m2, t2) = sorted(timings.items())[-2:]
-                k = (t2 / t1) ** (1 / __import__("math").log10(m2 / m1)) if t1 > 0 else 0
                 notes.append(f"backdate: {m1:,} later moves {t1:.1f} s, {m2:,} {t2:.1f} s (×{t2 / t1:.1f} per ×{m2 // m1}); "
                              f"projected at {moves:,}: ≈ {t2 * (moves / m2) ** __import__('math').log(t2 / t1, m2 / m1):,.0f} s")
             continue

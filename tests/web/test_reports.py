@@ -11,7 +11,7 @@ def test_trial_balance_page_shows_figures(web, books):
     assert "发生额及余额表" in html
     assert "105000.00" in html  # 3001 opening credit
     assert "800.00" in html and "4200.00" in html  # 1001: opening 5000, credit 800, closing 4200
-    assert f"/reports/detail-ledger/?from=2026-01-01&amp;to=2026-01-31&amp;account=1001" in html
+    assert "/reports/detail-ledger/?from=2026-01-01&amp;to=2026-01-31&amp;account=1001" in html
 
 
 def test_trial_balance_level_filter(web, books):
