@@ -5,32 +5,12 @@ and nothing is posted. Then each document is posted in file order, each in its o
 """
 import json
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from stockbook.core.errors import DocError
 from stockbook.core.jsonio import NotJSON, loads
 from stockbook.posting.books import Books
 from stockbook.posting.service import post, ref_of
-
-
-@contextmanager
-def bulk_writing():
-    """On SQLite, checkpoint the WAL once at the end of a long import rather than every ~1000 pages
-    (each checkpoint syncs to disk). Every document is still its own committed transaction."""
-    from django.db import connection
-
-    sqlite = connection.vendor == "sqlite" and not connection.in_atomic_block
-    if sqlite:
-        with connection.cursor() as cur:
-            cur.execute("PRAGMA wal_autocheckpoint=100000")
-    try:
-        yield
-    finally:
-        if sqlite:
-            with connection.cursor() as cur:
-                cur.execute("PRAGMA wal_autocheckpoint=1000")
-                cur.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class UnusableInput(Exception):
@@ -122,8 +102,7 @@ def import_file(path: str, *, stop_on_error=False, out=sys.stdout, err=sys.stder
                     err.write("\n")
                 err.flush()
 
-    with bulk_writing():
-        res = import_documents(docs, stop_on_error=stop_on_error, progress=progress)
+    res = import_documents(docs, stop_on_error=stop_on_error, progress=progress)
     for e in res.rejected:
         print(json.dumps(e, ensure_ascii=False), file=err)
     for w in res.warnings:  # plain text on stdout: stderr carries only the JSON lines of rejected documents

@@ -1,0 +1,81 @@
+"""SQLite write-ahead-log checkpoints off the posting path.
+
+SQLite's automatic checkpoint runs inside the commit that crosses its threshold, and its cost (copying
+scattered pages back into the database file) grows with the file: at a million moves it halved the
+posting rate. So each process that opens a file database runs one background thread that checkpoints the
+WAL (PASSIVE: it never waits for, nor blocks, readers and writers) whenever it has grown past a few MiB,
+and truncates it at exit. The connections' own automatic checkpoint stays as a safety valve at a much
+higher threshold, in case the thread cannot keep up.
+"""
+import atexit
+import os
+import sqlite3
+import threading
+
+SAFETY_PAGES = 25000  # ≈ 100 MiB of WAL before a connection checkpoints by itself
+WAL_LIMIT = 4 * 1024 * 1024  # the thread checkpoints once the WAL is bigger than this
+INTERVAL = 0.5  # seconds between looks at the WAL's size
+
+_lock = threading.Lock()
+_threads: dict[str, "Checkpointer"] = {}
+
+
+class Checkpointer(threading.Thread):
+    def __init__(self, path: str):
+        super().__init__(name=f"sqlite-checkpoint {path}", daemon=True)
+        self.path = path
+        self.stopped = threading.Event()
+        self.checkpoints = 0
+
+    def checkpoint(self, mode="PASSIVE"):
+        con = sqlite3.connect(self.path, timeout=5)
+        try:
+            con.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()
+            self.checkpoints += 1
+        finally:
+            con.close()
+
+    def run(self):
+        wal = self.path + "-wal"
+        while not self.stopped.wait(INTERVAL):
+            try:
+                if os.path.getsize(wal) > WAL_LIMIT:
+                    self.checkpoint()
+            except (OSError, sqlite3.Error):
+                pass  # no WAL yet, or busy: the next look tries again
+
+    def stop(self):
+        self.stopped.set()
+        try:
+            self.checkpoint("TRUNCATE")
+        except sqlite3.Error:
+            pass
+
+
+def is_file_database(name) -> bool:
+    name = str(name or "")
+    return bool(name) and ":memory:" not in name and "mode=memory" not in name and not name.startswith("file:")
+
+
+def ensure_checkpointer(path: str) -> Checkpointer:
+    path = os.path.abspath(path)
+    with _lock:
+        t = _threads.get(path)
+        if t is None or not t.is_alive():
+            t = _threads[path] = Checkpointer(path)
+            t.start()
+    return t
+
+
+def on_connection_created(sender, connection, **kwargs):
+    if connection.vendor != "sqlite" or not is_file_database(connection.settings_dict.get("NAME")):
+        return
+    with connection.cursor() as cur:
+        cur.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
+    ensure_checkpointer(connection.settings_dict["NAME"])
+
+
+@atexit.register
+def _stop_all():
+    for t in list(_threads.values()):
+        t.stop()

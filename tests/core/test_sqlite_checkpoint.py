@@ -1,0 +1,34 @@
+"""The background WAL checkpointer keeps a file database's WAL small without the posting path paying."""
+import os
+import sqlite3
+
+from stockbook.core import sqlite as ck
+
+
+def test_checkpointer_truncates_a_grown_wal(tmp_path, monkeypatch):
+    monkeypatch.setattr(ck, "INTERVAL", 0.05)
+    monkeypatch.setattr(ck, "WAL_LIMIT", 64 * 1024)
+    path = str(tmp_path / "book.db")
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA wal_autocheckpoint=0")  # as if the safety valve were far away
+    con.execute("CREATE TABLE t (x BLOB)")
+    t = ck.ensure_checkpointer(path)
+    assert ck.ensure_checkpointer(path) is t  # one thread per database file and process
+    for _ in range(200):
+        con.execute("INSERT INTO t VALUES (randomblob(2000))")
+        con.commit()
+    t.stopped.wait(1.0)
+    assert t.checkpoints >= 1  # the thread checkpointed while we wrote
+    t.stop()
+    t.join(timeout=5)
+    assert os.path.getsize(path + "-wal") == 0  # truncated at the end
+    assert con.execute("SELECT count(*) FROM t").fetchone()[0] == 200
+    con.close()
+    ck._threads.pop(os.path.abspath(path), None)
+
+
+def test_memory_databases_get_no_thread():
+    assert not ck.is_file_database(":memory:")
+    assert not ck.is_file_database("file:memorydb_default?mode=memory&cache=shared")
+    assert ck.is_file_database("/var/lib/stockbook/book.db")
