@@ -32,7 +32,7 @@ START_PERIOD = "2024-01"
 SPAN_DAYS = 730  # history dated 2024-01-01 … 2025-12-30; new documents from 2026-01-01
 LINES = 10
 HOT = "H0001"
-GENERATOR_VERSION = 1  # bump when Stream or the bulk writer change what they write (invalidates var/bench/)
+GENERATOR_VERSION = 2  # bump when Stream or the bulk writer change what they write (invalidates var/bench/)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -464,6 +464,13 @@ def build_moves_only(n_moves: int, log=print) -> dict:
                    CASE WHEN (x / {per_doc}) % 2 = 0 THEN 1 ELSE -1 END * (20 + x % 50) * (1000 + (x % 97) * 100) / CASE WHEN (x / {per_doc}) % 2 = 0 THEN 1 ELSE 3 END,
                    NULL, '{now}'
             FROM s JOIN posting_document d ON d.id = {d0} + 1 + x / {per_doc}""")
+        # the month sums posting keeps beside the moves (stock-balance reads whole months from them)
+        cur.execute(f"""
+            INSERT INTO stock_stockperiod (item_id, warehouse_id, period, qty, value)
+            SELECT item_id, warehouse_id, CAST(strftime('%Y%m', date) AS INTEGER), SUM(qty), SUM(COALESCE(value, 0))
+            FROM stock_stockmove WHERE document_id > {d0} GROUP BY item_id, warehouse_id, strftime('%Y%m', date)
+            ON CONFLICT (item_id, warehouse_id, period) DO UPDATE SET qty = stock_stockperiod.qty + excluded.qty,
+                value = stock_stockperiod.value + excluded.value""")
         cur.execute("COMMIT")
         log(f"    {n_moves:,} moves ({time.perf_counter() - t0:.0f} s); rebuilding indexes …")
         for _, sql in idx:
