@@ -105,19 +105,12 @@ def _post_once(obj, books: Books, user, source) -> PostResult:
     try:
         with transaction.atomic():
             return _post(obj, books, user, source)
-    except DocError:
-        books.clear()
-        raise
-    except IntegrityError as e:
-        books.clear()
-        if "identity" in str(e):  # a concurrent client posted the same identity first
+    except BaseException as e:
+        books.clear()  # the cache may hold what the rolled-back transaction created
+        if isinstance(e, IntegrityError) and "identity" in str(e):  # a concurrent client posted it first
             raise DocError("duplicate_ref", "编号已被其他用户同时占用") from e
-        raise
-    except Unbalanced as e:  # a posting rule produced an unbalanced voucher: never write it
-        books.clear()
-        raise DocError("unbalanced", str(e)) from e
-    except BaseException:
-        books.clear()
+        if isinstance(e, Unbalanced):  # a posting rule produced an unbalanced voucher: never write it
+            raise DocError("unbalanced", str(e)) from e
         raise
 
 
