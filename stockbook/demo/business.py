@@ -617,19 +617,24 @@ class Business:
         self.emit(day, {"type": "purchase_return", "ref": self.ref("purchase_return", day), "date": day.isoformat(),
                         "receipt": rec.ref, "lines": [self._qline({"line": ln.n}, q, ln.uom)]})
 
-    def receipt_invoice(self, day: date, s: Supplier, rec: Rec, only: list | None = None):
-        """The supplier's invoice for a receipt: all that is open, or now and then part of it (the rest later)."""
-        r = self.r
+    def _invoice_parts(self, day: date, rec: Rec, only, split_p: float, wait: tuple, held: bool, again) -> list:
+        """(rec, line, qty) to invoice now: every open line (of ``only`` if given; not a line on hold when
+        ``held``), now and then only half of one, with ``again(later, line)`` scheduling the rest."""
         todo = []
         for ln in rec.lines:
-            if (only is not None and ln.n not in only) or ln.open <= 0:
+            if (only is not None and ln.n not in only) or ln.open <= 0 or (held and ln.hold and ln.hold >= day):
                 continue
             q = ln.open
-            if only is None and r.random() < 0.08 and ln.qty >= 4:
+            if only is None and self.r.random() < split_p and ln.qty >= 4:
                 q = (ln.qty / 2).to_integral_value(rounding=ROUND_FLOOR) * ln.factor
-                later = add_workdays(day, r.randint(12, 25))
-                self.at(later, "pinvoice", lambda later=later, n=ln.n: self.receipt_invoice(later, s, rec, [n]))
+                again(add_workdays(day, self.r.randint(*wait)), ln.n)
             todo.append((rec, ln, q))
+        return todo
+
+    def receipt_invoice(self, day: date, s: Supplier, rec: Rec, only: list | None = None):
+        """The supplier's invoice for a receipt: all that is open, or now and then part of it (the rest later)."""
+        todo = self._invoice_parts(day, rec, only, 0.08, (12, 25), held=False, again=lambda later, n: self.at(
+            later, "pinvoice", lambda: self.receipt_invoice(later, s, rec, [n])))
         self.purchase_invoice(day, s, todo)
 
     def monthly_purchase_invoice(self, day: date, s: Supplier):
@@ -862,17 +867,8 @@ class Business:
                         "delivery": rec.ref, "lines": [self._qline({"line": ln.n}, q, ln.uom)]})
 
     def delivery_invoice(self, day: date, cust: Customer, rec: Rec, only: list | None = None):
-        r = self.r
-        todo = []
-        for ln in rec.lines:
-            if (only is not None and ln.n not in only) or ln.open <= 0 or (ln.hold and ln.hold >= day):
-                continue
-            q = ln.open
-            if only is None and r.random() < 0.05 and ln.qty >= 4:
-                q = (ln.qty / 2).to_integral_value(rounding=ROUND_FLOOR) * ln.factor
-                later = add_workdays(day, r.randint(10, 25))
-                self.at(later, "sinvoice", lambda later=later, n=ln.n: self.delivery_invoice(later, cust, rec, [n]))
-            todo.append((rec, ln, q))
+        todo = self._invoice_parts(day, rec, only, 0.05, (10, 25), held=True, again=lambda later, n: self.at(
+            later, "sinvoice", lambda: self.delivery_invoice(later, cust, rec, [n])))
         self.sales_invoice(day, cust, todo)
 
     def monthly_sales_invoice(self, day: date, cust: Customer):
