@@ -3,6 +3,10 @@ import argparse
 import os
 import sys
 
+# Apps that add their own subcommands: each module has ``register(sub)`` which adds parsers and sets
+# ``run=<callable(args) -> exit status>`` with ``set_defaults``; the callable runs after Django is set up.
+CLI_PLUGINS: list[str] = []
+
 REPORTS = ("trial-balance", "stock-balance", "reconcile", "general-ledger", "detail-ledger", "item-ledger", "stock-summary", "moves")
 
 
@@ -83,8 +87,15 @@ def main(argv=None):
     p = sub.add_parser("manage", help="run a Django management command")
     p.add_argument("args", nargs=argparse.REMAINDER)
 
+    import importlib
+
+    for mod in CLI_PLUGINS:
+        importlib.import_module(mod).register(sub)
+
     args = ap.parse_args(argv)
     _setup(args.db)
+    if getattr(args, "run", None) is not None:
+        return args.run(args)
 
     if args.cmd == "import":
         from stockbook.interchange.importer import import_file
