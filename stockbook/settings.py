@@ -24,12 +24,14 @@ INSTALLED_APPS = [
     "axes",
     "stockbook.core",
     "stockbook.users",
+    "stockbook.audit",
     "stockbook.masterdata",
     "stockbook.ledger",
     "stockbook.stock",
     "stockbook.posting",
     "stockbook.interchange",
     "stockbook.reports",
+    "stockbook.notify",
     "stockbook.web",
 ]
 
@@ -41,6 +43,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "stockbook.audit.context.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -102,6 +105,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 
+# LDAP login, off unless STOCKBOOK_LDAP_URI is set (docs/ldap.md): adds the AUTH_LDAP_* settings and puts the
+# LDAP backend right before ModelBackend (the axes backend stays first).
+from stockbook.users.ldap_settings import ldap_settings  # noqa: E402
+
+globals().update(ldap_settings(os.environ, AUTHENTICATION_BACKENDS))
+
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -124,6 +133,12 @@ try:  # whitenoise warns when the collected-static directory is missing; serving
     os.makedirs(STATIC_ROOT, exist_ok=True)
 except OSError:
     pass
+
+# Audit trail (docs/audit.md): entries older than ARCHIVE_DAYS move to gzip'd files in ARCHIVE_DIR; the key
+# that signs the hash chain (default: derived from SECRET_KEY) must stay the same for the life of the data.
+STOCKBOOK_AUDIT_ARCHIVE_DIR = Path(os.environ.get("STOCKBOOK_AUDIT_ARCHIVE_DIR", VAR_DIR / "audit-archive"))
+STOCKBOOK_AUDIT_ARCHIVE_DAYS = int(os.environ.get("STOCKBOOK_AUDIT_ARCHIVE_DAYS", "365"))
+STOCKBOOK_AUDIT_KEY = os.environ.get("STOCKBOOK_AUDIT_KEY", "")
 
 LOGGING = {
     "version": 1,

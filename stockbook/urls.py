@@ -6,5 +6,6 @@ from stockbook.interchange.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("notifications/", include("stockbook.notify.urls")),
     path("", include("stockbook.web.urls")),
 ]
