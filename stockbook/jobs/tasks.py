@@ -1,0 +1,34 @@
+"""Stockbook's own jobs: the scheduled backup (STOCKBOOK_BACKUP_SCHEDULE, default 02:30 daily, "off" to
+disable), with rotation and the off-site copy, and the same backup on demand."""
+import logging
+
+from stockbook.backup import conf
+
+from .queue import db_periodic_task, db_task
+
+log = logging.getLogger("stockbook.jobs")
+
+
+def run_backup(dest=None, keep=None, offsite=None) -> dict:
+    from stockbook.backup.service import create_backup
+
+    res = create_backup(dest, keep=keep, offsite=offsite)
+    summary = res.summary()
+    log.info("backup %s (sha256 %s)%s", summary["file"], summary["sha256"],
+             f", off-site copy {summary['offsite']}" if summary["offsite"] else "")
+    return summary
+
+
+@db_task(retries=1, retry_delay=600)
+def backup(dest=None, keep=None, offsite=None) -> dict:
+    """One backup now: the configured (or given) directory, rotation, off-site copy."""
+    return run_backup(dest, keep, offsite)
+
+
+def scheduled_backup() -> dict:
+    return run_backup()
+
+
+SCHEDULE = conf.schedule()
+if SCHEDULE.lower() not in ("", "off", "none", "never"):
+    scheduled_backup = db_periodic_task(SCHEDULE, retries=1, retry_delay=600)(scheduled_backup)
