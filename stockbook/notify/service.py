@@ -202,8 +202,9 @@ def _send_email(d: Delivery) -> channels.Result:
     if not d.address:
         return channels.Result(False, None, _("The user has no email address."))
     link = _absolute(d.link)
-    text = d.body + (f"\n\n{_('View details')}: {link}" if link else "") + \
-        f"\n\n-- \n{_('Stockbook notification')} · {event_label(d.event)}\n"
+    footer = _("Stockbook notification")
+    text = d.body + ("\n\n" + _("View details: %(link)s") % {"link": link} if link else "") + \
+        f"\n\n-- \n{footer} · {event_label(d.event)}\n"
     from django.conf import settings
 
     kwargs = {}
@@ -234,7 +235,9 @@ def _record(d: Delivery, result: channels.Result, now) -> None:
 
 
 def deliver_one(d: Delivery, now=None) -> bool | None:
-    """Claim, send and record one delivery. None if it was not due or another worker has it."""
+    """Claim, send and record one delivery. None if it was not due or another worker has it.
+    ``now`` (tests, and the job's own clock) is when the attempt counts as made."""
+    clock = now
     now = now or timezone.now()
     if not _claim(d, now):
         return None
@@ -243,15 +246,15 @@ def deliver_one(d: Delivery, now=None) -> bool | None:
     except Exception as e:  # noqa: BLE001 — a bug in a sender is recorded like any failure
         log.exception("notification delivery %s raised", d.pk)
         result = channels.Result(False, None, f"{type(e).__name__}: {e}")
-    _record(d, result, timezone.now())
+    _record(d, result, clock or timezone.now())
     return result.ok
 
 
-def deliver(ids) -> dict:
+def deliver(ids, now=None) -> dict:
     """Send these deliveries now (those still due)."""
     counts = {"sent": 0, "retry": 0, "failed": 0}
     for d in Delivery.objects.filter(pk__in=list(ids)).select_related("channel").order_by("id"):
-        if deliver_one(d) is not None:
+        if deliver_one(d, now) is not None:
             counts[{Delivery.SENT: "sent", Delivery.PENDING: "retry"}.get(d.status, "failed")] += 1
     return counts
 
@@ -263,7 +266,7 @@ def deliver_pending(*, limit: int = 500, now=None) -> dict:
     due = Q(status=Delivery.PENDING, next_attempt_at__lte=now) | Q(status=Delivery.SENDING,
                                                                  claimed_at__lt=now - STALE_CLAIM)
     ids = list(Delivery.objects.filter(due).order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
-    return deliver(ids)
+    return deliver(ids, now)
 
 
 def retry_now(d: Delivery) -> None:
@@ -278,7 +281,7 @@ def send_test(channel: Channel, user=None) -> Delivery:
     d = Delivery.objects.create(
         channel=channel, kind=channel.kind, event="notify.test", title=_("Stockbook test message"),
         body=_("This channel is set up correctly: Stockbook notifications will arrive here.")
-        + (f"\n{_('Sent by')}: {user.get_username()}" if user else ""),
+        + ("\n" + _("Sent by %(user)s") % {"user": user.get_username()} if user else ""),
         link="/notifications/", next_attempt_at=now, max_attempts=1)
     deliver_one(d, now)
     d.refresh_from_db()
