@@ -24,6 +24,7 @@ from pathlib import Path
 SLAPD = "/usr/sbin/slapd"
 SLAPADD = "/usr/sbin/slapadd"
 LDAPSEARCH = shutil.which("ldapsearch") or "/usr/bin/ldapsearch"
+OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 SCHEMA_DIR = Path("/etc/ldap/schema")
 MODULE_DIR = Path("/usr/lib/ldap")
 
@@ -96,13 +97,15 @@ def person_attrs(p: Person) -> list[tuple[str, str]]:
 
 
 def config_ldif(workdir: Path) -> str:
+    tls = (f"olcTLSCertificateFile: {workdir / 'server.crt'}\nolcTLSCertificateKeyFile: {workdir / 'server.key'}\n"
+           if (workdir / "server.crt").exists() else "")
     schemas = "\n".join(f"include: file://{SCHEMA_DIR / name}.ldif" for name in ("core", "cosine", "inetorgperson", "nis"))
     return f"""dn: cn=config
 objectClass: olcGlobal
 cn: config
 olcPidFile: {workdir / 'slapd.pid'}
 olcArgsFile: {workdir / 'slapd.args'}
-
+{tls}
 dn: cn=module{{0}},cn=config
 objectClass: olcModuleList
 cn: module{{0}}
@@ -168,7 +171,7 @@ def data_ldif() -> str:
 
 
 def missing_tools() -> list[str]:
-    return [p for p in (SLAPD, SLAPADD, LDAPSEARCH, str(SCHEMA_DIR / "inetorgperson.ldif"), str(MODULE_DIR / "back_mdb.so"))
+    return [p for p in (SLAPD, SLAPADD, LDAPSEARCH, OPENSSL, str(SCHEMA_DIR / "inetorgperson.ldif"), str(MODULE_DIR / "back_mdb.so"))
             if not os.path.exists(p)]
 
 
@@ -179,16 +182,25 @@ def free_port() -> int:
 
 
 class Slapd:
-    """start() → slapd answering on self.uri; stop() kills it and removes the temp directory."""
+    """start() → slapd answering on self.uri (plain, StartTLS) and self.ldaps_uri (TLS) with a self-signed
+    certificate for 127.0.0.1 (self.ca_file); stop() kills it and removes the temp directory."""
 
     def __init__(self):
         self.workdir = Path(tempfile.mkdtemp(prefix="stockbook-slapd-"))
         self.proc: subprocess.Popen | None = None
-        self.port = 0
+        self.port = self.tls_port = 0
 
     @property
     def uri(self) -> str:
         return f"ldap://127.0.0.1:{self.port}/"
+
+    @property
+    def ldaps_uri(self) -> str:
+        return f"ldaps://127.0.0.1:{self.tls_port}/"
+
+    @property
+    def ca_file(self) -> str:
+        return str(self.workdir / "server.crt")
 
     def _run(self, *cmd, input_text=None):
         r = subprocess.run(cmd, input=input_text, capture_output=True, text=True, timeout=60)
@@ -200,6 +212,9 @@ class Slapd:
         confdir, datadir = self.workdir / "slapd.d", self.workdir / "data"
         confdir.mkdir()
         datadir.mkdir()
+        self._run(OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                  "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                  "-keyout", self.workdir / "server.key", "-out", self.workdir / "server.crt")
         (self.workdir / "config.ldif").write_text(config_ldif(self.workdir))
         (self.workdir / "data.ldif").write_text(data_ldif())
         self._run(SLAPADD, "-n0", "-F", confdir, "-l", self.workdir / "config.ldif")
@@ -209,9 +224,9 @@ class Slapd:
         self.load()
         log = open(self.workdir / "slapd.log", "wb")
         for _attempt in range(5):  # the free port may be taken between free_port() and slapd's bind
-            self.port = free_port()
+            self.port, self.tls_port = free_port(), free_port()
             # -d 0: stay in the foreground (no fork), so the Popen handle is slapd itself.
-            self.proc = subprocess.Popen([SLAPD, "-h", self.uri, "-F", str(self.workdir / "slapd.d"), "-d", "0"],
+            self.proc = subprocess.Popen([SLAPD, "-h", f"{self.uri} {self.ldaps_uri}", "-F", str(self.workdir / "slapd.d"), "-d", "0"],
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline and self.proc.poll() is None:
@@ -244,7 +259,7 @@ class Slapd:
 
 if __name__ == "__main__":
     server = Slapd().start()
-    print(f"slapd on {server.uri} (pid {server.proc.pid}), base {SUFFIX}\n"
+    print(f"slapd on {server.uri} and {server.ldaps_uri} (pid {server.proc.pid}, CA {server.ca_file}), base {SUFFIX}\n"
           f"  root: -D '{ROOT_DN}' -w {ROOT_PW}\n  service: -D '{SERVICE_DN}' -w {SERVICE_PW}\n"
           f"  users: " + ", ".join(f"{p.uid}/{p.password}" for p in PEOPLE_DATA) + "\nCtrl-C stops it.")
     try:

@@ -247,3 +247,28 @@ def test_groups_that_cannot_be_read_refuse_the_login(client, use_ldap, slapd, ca
     assert any("reading its groups failed" in rec.getMessage() and "NO_SUCH_OBJECT" in rec.getMessage()
                for rec in caplog.records)
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("how", ["ldaps", "starttls"])
+def test_tls_with_the_company_ca(client, use_ldap, slapd, how):
+    if how == "ldaps":
+        use_ldap(slapd.ldaps_uri, STOCKBOOK_LDAP_CA_FILE=slapd.ca_file)
+    else:
+        use_ldap(slapd.uri, STOCKBOOK_LDAP_CA_FILE=slapd.ca_file, STOCKBOOK_LDAP_START_TLS=1)
+    assert logged_in(login(client, "alice", ALICE.password))
+
+
+@pytest.mark.parametrize("how", ["ldaps", "starttls"])
+def test_tls_certificate_not_signed_by_the_ca_is_refused(client, use_ldap, slapd, how, tmp_path, caplog):
+    import subprocess
+
+    subprocess.run([S.OPENSSL, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", tmp_path / "other.key", "-out", tmp_path / "other.crt"], check=True, capture_output=True)
+    if how == "ldaps":
+        use_ldap(slapd.ldaps_uri, STOCKBOOK_LDAP_CA_FILE=tmp_path / "other.crt")
+    else:
+        use_ldap(slapd.uri, STOCKBOOK_LDAP_CA_FILE=tmp_path / "other.crt", STOCKBOOK_LDAP_START_TLS=1)
+    r = login(client, "alice", ALICE.password)
+    assert r.status_code == 200 and ERROR in r.content.decode()
+    assert any("LDAPError" in rec.getMessage() for rec in caplog.records)
