@@ -29,14 +29,15 @@ class Unbalanced(AssertionError):
     pass
 
 
-def next_number(word: str, period: int) -> int:
-    """Take the next number of (word, month) in one statement; the upsert locks the row until commit."""
+def next_number(word: str, period: int, count: int = 1) -> int:
+    """Take the next ``count`` numbers of (word, month) in one statement and return the last of them; the
+    upsert locks the row until commit."""
     table = VoucherSequence._meta.db_table
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {table} (word, period, last) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (word, period) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [word, period],
+            f"INSERT INTO {table} (word, period, last) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (word, period) DO UPDATE SET last = {table}.last + excluded.last RETURNING last",
+            [word, period, count],
         )
         return cur.fetchone()[0]
 
@@ -46,11 +47,16 @@ _LINE_COLUMNS = ("voucher_id", "line_no", "account_id", "debit", "credit", "summ
 _DIMS = ("customer_id", "supplier_id", "item_id", "warehouse_id", "department_id")
 
 
-def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher.NORMAL, memo="", word="记", user=None) -> Voucher:
+def _check_balance(lines: list[VLine]) -> int:
     debit = sum(ln.debit for ln in lines)
     credit = sum(ln.credit for ln in lines)
     if debit != credit:
         raise Unbalanced(f"voucher does not balance: {debit} != {credit}")
+    return debit
+
+
+def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher.NORMAL, memo="", word="记", user=None) -> Voucher:
+    debit = credit = _check_balance(lines)
     period = period_of(when)
     # plain SQL: vouchers and their lines are the bulk of every posting (see docs/benchmarks.md)
     v = Voucher(word=word, period=period, number=next_number(word, period), date=when, kind=kind, memo=memo[:500],
@@ -80,6 +86,97 @@ def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher
         )
     add_turnover(period, lines)
     return v
+
+
+@dataclass
+class VoucherSpec:
+    """One voucher of a batch: its date, lines and owner document id."""
+    when: date
+    lines: list[VLine]
+    document_id: int | None
+    memo: str = ""
+
+
+@dataclass(frozen=True)
+class VoucherRef:
+    """A voucher written by ``write_vouchers`` (no model instance: a batch can hold tens of thousands)."""
+    id: int
+    word: str
+    period: int
+    number: int
+    date: date
+    kind: str
+    document_id: int | None
+
+    @property
+    def pk(self):
+        return self.id
+
+    @property
+    def display_number(self):
+        return _display(self.word, self.period, self.number)
+
+
+def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记", user=None) -> list[VoucherRef]:
+    """Many vouchers at once (re-costing corrections): the same rows ``write_voucher`` writes one by one —
+    numbers taken per month in one upsert, vouchers and lines by ``executemany``, period balances summed
+    per account. Returns the vouchers in the order of ``specs``."""
+    if not specs:
+        return []
+    for sp in specs:
+        _check_balance(sp.lines)
+    ops = connection.ops
+    created_by = user.pk if getattr(user, "pk", None) else None
+    now = ops.adapt_datetimefield_value(timezone.now())
+    by_period: dict[int, list[int]] = {}
+    for i, sp in enumerate(specs):
+        by_period.setdefault(period_of(sp.when), []).append(i)
+    numbers: dict[int, tuple[int, int]] = {}  # spec index → (period, number)
+    for period, idx in sorted(by_period.items()):
+        last = next_number(word, period, len(idx))
+        for k, i in enumerate(idx):
+            numbers[i] = (period, last - len(idx) + 1 + k)
+    cols = ("word", "period", "number", "date", "kind", "memo", "document_id", "debit_total", "credit_total", "created_by_id", "created_at")
+    rows = []
+    for i, sp in enumerate(specs):
+        period, number = numbers[i]
+        total = sum(ln.debit for ln in sp.lines)
+        rows.append((word, period, number, ops.adapt_datefield_value(sp.when), kind, sp.memo[:500], sp.document_id, total, total,
+                     created_by, now))
+    table = Voucher._meta.db_table
+    ids: dict[tuple[int, int], int] = {}
+    with connection.cursor() as cur:
+        cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})", rows)
+        for period, idx in sorted(by_period.items()):
+            lo = min(numbers[i][1] for i in idx)
+            hi = max(numbers[i][1] for i in idx)
+            cur.execute(f"SELECT number, id FROM {table} WHERE word = %s AND period = %s AND number BETWEEN %s AND %s",
+                        [word, period, lo, hi])
+            for number, vid in cur.fetchall():
+                ids[(period, number)] = vid
+    line_rows = []
+    turnover: dict[int, list[VLine]] = {}
+    for i, sp in enumerate(specs):
+        period, _ = numbers[i]
+        vid = ids[numbers[i]]
+        day = ops.adapt_datefield_value(sp.when)
+        for n, ln in enumerate(sp.lines, 1):
+            line_rows.append((vid, n, ln.account_id, ln.debit, ln.credit, (ln.summary or sp.memo)[:500], day, period,
+                              *(ln.dims.get(k) for k in _DIMS), ln.source or sp.document_id, ln.doc_line))
+        turnover.setdefault(period, []).extend(sp.lines)
+    with connection.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {VoucherLine._meta.db_table} ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_LINE_COLUMNS))})",
+            line_rows,
+        )
+    for period, lines in sorted(turnover.items()):
+        add_turnover(period, lines)
+    return [VoucherRef(ids[numbers[i]], word, numbers[i][0], numbers[i][1], sp.when, kind, sp.document_id)
+            for i, sp in enumerate(specs)]
+
+
+def _display(word: str, period: int, number: int) -> str:
+    return f"{word}-{period // 100:04d}-{period % 100:02d}-{number:04d}"
 
 
 def add_turnover(period: int, lines: list[VLine]):

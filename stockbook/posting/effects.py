@@ -3,6 +3,7 @@ vouchers of documents whose cost the re-costing changed."""
 from django.db import connection
 
 from stockbook.ledger.models import Voucher
+from stockbook.ledger.posting import VoucherSpec, write_vouchers
 from stockbook.masterdata.models import Item
 from stockbook.stock.events import STOCK_TYPES, close_event, events_of, month_end
 from stockbook.stock.models import ItemState
@@ -10,7 +11,7 @@ from stockbook.stock.service import Costing
 
 from .models import Document, DocumentLine
 from .rules import close_entries, entries_for, settlement_entries
-from .sync import post_entries, posted, resync
+from .sync import corrections, pairs, post_entries, posted, posted_lines, resync
 
 PARTY = {"supplier_id", "customer_id"}
 
@@ -62,7 +63,7 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
     if v:
         vouchers.append(v)
     if costing and costing.changed_docs:
-        vouchers += correct(costing.changed_docs - {doc.id}, doc, acc, user, method)
+        vouchers += correct(costing.changed_docs - {doc.id}, doc, acc, user, method, costing.results)
     return vouchers
 
 
@@ -102,25 +103,76 @@ def _checked_count_lines(count):
     return lines
 
 
-def correct(doc_ids, cause, acc, user, method) -> list:
-    """Adjustment vouchers for documents whose costing results changed (and the settlements of counts)."""
-    out = []
-    ids = sorted(doc_ids)
-    docs = [d for i in range(0, len(ids), 500) for d in Document.objects.filter(pk__in=ids[i:i + 500]).order_by("id")]
-    counts = [d.id for d in docs if d.type == "stock_count"]
-    settlements = list(Document.objects.filter(type="count_settlement", ref_document_id__in=counts))
-    lines_by_doc: dict[int, list] = {}
+class _Doc:
+    """The header fields of a corrected document that its line rules read."""
+    __slots__ = ("id", "type", "date", "supplier_id", "customer_id")
+
+    def __init__(self, *row):
+        self.id, self.type, self.date, self.supplier_id, self.customer_id = row
+
+
+class _Line:
+    """The fields of a corrected document line that its rules read."""
+    __slots__ = ("document_id", "line_no", "item_id", "warehouse_id", "amount", "tax", "result")
+
+    def __init__(self, *row):
+        self.document_id, self.line_no, self.item_id, self.warehouse_id, self.amount, self.tax, self.result = row
+
+
+def _docs(ids) -> dict[int, _Doc]:
+    out = {}
     for i in range(0, len(ids), 500):
-        for ln in DocumentLine.objects.filter(document_id__in=ids[i:i + 500]).order_by("document_id", "line_no"):
-            lines_by_doc.setdefault(ln.document_id, []).append(ln)
-    items = _items((ln.item_id for ls in lines_by_doc.values() for ln in ls), method)
-    have = posted([d.id for d in docs] + [s.id for s in settlements])
+        for row in Document.objects.filter(pk__in=ids[i:i + 500]).values_list("id", "type", "date", "supplier_id", "customer_id"):
+            out[row[0]] = _Doc(*row)
+    return out
+
+
+def _lines(keys) -> dict[int, list[_Line]]:
+    """The document lines ``keys`` ((document id, line no)) as plain rows, by document, in line order."""
+    keys = sorted(keys)
+    out: dict[int, list[_Line]] = {}
+    result = DocumentLine._meta.get_field("result")
+    for i in range(0, len(keys), 400):
+        chunk = keys[i:i + 400]
+        values, params = pairs(chunk)
+        sql = (f"SELECT document_id, line_no, item_id, warehouse_id, amount, tax, result FROM {values} "
+               f"JOIN {DocumentLine._meta.db_table} ON document_id = k.column1 AND line_no = k.column2")
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            for *row, res in cur.fetchall():
+                out.setdefault(row[0], []).append(_Line(*row, result.from_db_value(res, None, connection)))
+    for ls in out.values():
+        ls.sort(key=lambda ln: ln.line_no)
+    return out
+
+
+def correct(doc_ids, cause, acc, user, method, keys) -> list:
+    """Adjustment vouchers for documents whose costing results changed (and the settlements of counts).
+
+    ``keys``: the (document, line) pairs the re-costing gave results to; only those lines' entries can
+    have changed (every stock entry belongs to one document line), so only they are compared with what
+    the documents' vouchers say. One adjustment voucher per corrected document, dated like it, written
+    in one batch."""
+    ids = sorted(doc_ids)
+    if not ids:
+        return []
+    keys = {k for k in keys if k[0] in doc_ids}
+    docs = _docs(ids)
+    lines = _lines(keys)
+    items = _items((ln.item_id for ls in lines.values() for ln in ls), method)
+    have = posted_lines(keys)
     memo = f"成本调整：{cause.ref} 引起的重新计价"
-    for d in docs:
-        entries = entries_for(d, lines_by_doc.get(d.id, []), _party(d), acc, items)
-        v = resync(d, entries, when=d.date, user=user, memo=memo, have=have[d.id])
-        if v:
-            out.append(v)
+    specs = []
+    for i in ids:
+        d = docs[i]
+        entries = entries_for(d, lines.get(i, []), _party(d), acc, items)
+        vlines = corrections(i, entries, have.get(i, {}))
+        if vlines:
+            specs.append(VoucherSpec(d.date, vlines, i, memo))
+    out = list(write_vouchers(specs, kind=Voucher.ADJUST, user=user))
+    counts = [i for i in ids if docs[i].type == "stock_count"]
+    settlements = list(Document.objects.filter(type="count_settlement", ref_document_id__in=counts).order_by("id"))
+    have = posted([s.id for s in settlements])
     for s in settlements:
         count = s.ref_document
         v = resync(s, settlement_entries(count, _checked_count_lines(count), acc), when=s.date, user=user, memo=memo, have=have[s.id])

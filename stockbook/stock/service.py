@@ -8,6 +8,7 @@ posting layer can correct its voucher.
 """
 import json
 from collections import defaultdict
+from datetime import date, time
 from types import SimpleNamespace
 
 from django.db import connection
@@ -152,23 +153,30 @@ class Costing:
 
     def _stored_moves(self, item_id, docs=None, after=None) -> dict:
         """(doc, line, sub) → [id, warehouse, date, code, qty, value] of the item's stored moves: of
-        ``docs``, or all after the date ``after`` (all if None) — plain rows, a replay may read many."""
-        cols = ("id", "document_id", "line", "sub", "warehouse_id", "date", "code", "qty", "value")
-        qs = StockMove.objects.filter(item_id=item_id)
-        if docs is not None:
-            out = {}
-            docs = sorted(docs)
-            for i in range(0, len(docs), 500):
-                out.update(self._rows(qs.filter(document_id__in=docs[i:i + 500]), cols))
-            return out
-        if after is not None:
-            qs = qs.filter(date__gt=after)
-        return self._rows(qs, cols)
+        ``docs``, or all after the date ``after`` (all if None) — plain SQL and rows, a replay may read many."""
+        sql = (f"SELECT id, document_id, line, sub, warehouse_id, date, code, qty, value FROM {StockMove._meta.db_table} "
+               f"WHERE item_id = %s")
+        out = {}
+        with connection.cursor() as cur:
+            if docs is not None:
+                docs = sorted(docs)
+                for i in range(0, len(docs), 500):
+                    chunk = docs[i:i + 500]
+                    cur.execute(sql + f" AND document_id IN ({', '.join(['%s'] * len(chunk))})", [item_id, *chunk])
+                    self._rows(cur, out)
+                return out
+            if after is not None:
+                cur.execute(sql + " AND date > %s", [item_id, connection.ops.adapt_datefield_value(after)])
+            else:
+                cur.execute(sql, [item_id])
+            self._rows(cur, out)
+        return out
 
     @staticmethod
-    def _rows(qs, cols):
-        return {(r[1], r[2], r[3]): [r[0], r[4], r[5], r[6], r[7], r[8]]
-                for r in qs.values_list(*cols).iterator(chunk_size=5000)}
+    def _rows(cur, out: dict):
+        while rows := cur.fetchmany(5000):
+            for pk, doc, line, sub, wh, day, code, qty, value in rows:
+                out[(doc, line, sub)] = [pk, wh, _day(day), code, qty, value]
 
     def _insert_moves(self, item_id, moves):
         self._pending_moves += [(item_id, m) for m in moves]
@@ -238,27 +246,46 @@ def closed_period_events() -> list:
             Period.objects.filter(status=Period.CLOSED, close_document__isnull=False).select_related("close_document").order_by("period")]
 
 
+def _day(v):
+    return date.fromisoformat(v) if isinstance(v, str) else v
+
+
+def _clock(v):
+    return time.fromisoformat(v) if isinstance(v, str) else v
+
+
 def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False, closes=None):
     """The item's costing events after period ``after`` (all if None), in move order, and the stored
     result of each line. ``with_closes`` adds the closes of the closed periods in that window."""
-    lines = DocumentLine.objects.filter(item_id=item_id, document__type__in=list(KINDS), document__status=Document.POSTED)
+    # plain SQL and rows, not model instances: a replay may read a hundred thousand lines
+    cols = ("document_id", "line_no", "item_id", "warehouse_id", "to_warehouse_id", "qty_base", "amount", "ref_document_id",
+            "ref_line", "unit_cost", "result")
+    kinds = sorted(KINDS)
+    sql = (f"SELECT d.type, d.date, d.time, {', '.join('l.' + c for c in cols)} FROM {DocumentLine._meta.db_table} l "
+           f"JOIN {Document._meta.db_table} d ON d.id = l.document_id "
+           f"WHERE l.item_id = %s AND d.status = %s AND d.type IN ({', '.join(['%s'] * len(kinds))})")
+    params = [item_id, Document.POSTED, *kinds]
     if after is not None:
-        lines = lines.filter(document__date__gt=month_end(after))
+        sql += " AND d.date > %s"
+        params.append(connection.ops.adapt_datefield_value(month_end(after)))
     if exclude_doc is not None:
-        lines = lines.exclude(document_id=exclude_doc)
-    # plain rows, not model instances: a replay may read a hundred thousand lines
-    fields = ("document_id", "document__type", "document__date", "document__time", "line_no", "item_id", "warehouse_id",
-              "to_warehouse_id", "qty_base", "amount", "ref_document_id", "ref_line", "unit_cost", "result")
+        sql += " AND l.document_id <> %s"
+        params.append(exclude_doc)
     by_doc: dict[int, tuple] = {}
     stored = {}
-    for row in lines.values_list(*fields).iterator(chunk_size=5000):
-        r = dict(zip(fields, row))
-        doc = by_doc.get(r["document_id"])
-        if doc is None:
-            doc = by_doc[r["document_id"]] = (SimpleNamespace(id=r["document_id"], type=r["document__type"],
-                                                              date=r["document__date"], time=r["document__time"]), [])
-        doc[1].append(SimpleNamespace(**r))
-        stored[(r["document_id"], r["line_no"])] = r["result"]
+    loads = json.loads
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        while rows := cur.fetchmany(5000):
+            for typ, day, clock, *row in rows:
+                ln = SimpleNamespace(**dict(zip(cols, row)))
+                res = ln.result
+                ln.result = res = loads(res) if isinstance(res, str) else res
+                doc = by_doc.get(ln.document_id)
+                if doc is None:
+                    doc = by_doc[ln.document_id] = (SimpleNamespace(id=ln.document_id, type=typ, date=_day(day), time=_clock(clock)), [])
+                doc[1].append(ln)
+                stored[(ln.document_id, ln.line_no)] = res
     events = []
     for doc, doc_lines in by_doc.values():
         events.extend(events_of(doc, doc_lines).get(item_id, []))
@@ -319,19 +346,39 @@ def save_open_lines(books: dict):
     """Write back the open lines the books ({item id: book}) created, changed or closed: one upsert and
     one delete for all of them."""
     upserts, deletes = [], []
+    table = OpenLine._meta.db_table
     for item_id, book in sorted(books.items()):
+        stored = None
+        if len(book.rl.changed) + len(book.dl.changed) > 100:
+            # a replay touches every open line but changes few: write only what differs from the table
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT kind, line_key, data FROM {table} WHERE item_id = %s", [item_id])
+                stored = {(kind, key): data for kind, key, data in cur.fetchall()}
         for kind, store in (("r", book.rl), ("d", book.dl)):
-            deletes += [(item_id, kind, k) for k in sorted(store.deleted)]
-            upserts += [(item_id, kind, k, json.dumps(store.data[k])) for k in sorted(store.changed) if k in store.data]
+            for k in sorted(store.deleted):
+                if stored is None or (kind, k) in stored:
+                    deletes.append((item_id, kind, k))
+            for k in sorted(store.changed):
+                if k in store.data:
+                    data = json.dumps(store.data[k])
+                    if stored is None or not _same_json(stored.get((kind, k)), data):
+                        upserts.append((item_id, kind, k, data))
             store.changed.clear()
             store.deleted.clear()
-    table = OpenLine._meta.db_table
     with connection.cursor() as cur:
         if deletes:
             cur.executemany(f"DELETE FROM {table} WHERE item_id = %s AND kind = %s AND line_key = %s", deletes)
         if upserts:
             cur.executemany(f"INSERT INTO {table} (item_id, kind, line_key, data) VALUES (%s, %s, %s, %s) "
                             f"ON CONFLICT (item_id, kind, line_key) DO UPDATE SET data = excluded.data", upserts)
+
+
+def _same_json(stored, text: str) -> bool:
+    if stored is None:
+        return False
+    if stored == text:
+        return True
+    return json.loads(stored) == json.loads(text) if isinstance(stored, str) else stored == json.loads(text)
 
 
 def save_states(states):

@@ -75,5 +75,6 @@ def reopen_period(period: str, user=None) -> Period:
             costing = Costing(close, user)
             costing.replay_all()
             resync(close, [], when=month_end(p), user=user, memo=f"反结账 {period_str(p)}：冲销结账凭证")
-            effects.correct(costing.changed_docs - {close.pk}, close, books.accounts, user, books.company.costing_method)
+            effects.correct(costing.changed_docs - {close.pk}, close, books.accounts, user, books.company.costing_method,
+                            costing.results)
     return row
