@@ -272,3 +272,8 @@ def test_tls_certificate_not_signed_by_the_ca_is_refused(client, use_ldap, slapd
     r = login(client, "alice", ALICE.password)
     assert r.status_code == 200 and ERROR in r.content.decode()
     assert any("LDAPError" in rec.getMessage() for rec in caplog.records)
+
+
+def test_several_uris_are_tried_in_order(client, use_ldap, dead_uri, slapd):
+    use_ldap(f"{dead_uri} {slapd.uri}")
+    assert logged_in(login(client, "alice", ALICE.password))
