@@ -7,12 +7,14 @@ takes its notifications with it. After the commit the new deliveries are sent (`
 outside any transaction; a failure is recorded on the delivery and retried by ``deliver_pending()`` with
 exponential backoff. Nothing in sending raises into the caller.
 """
+import json
 import logging
 import urllib.parse
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -127,6 +129,10 @@ def notify(event, *, recipients=(), title, body="", link=None, payload=None, com
     title, body = title[:200], str(body or "")
     link = _check_link(link)
     payload = dict(payload or {})
+    try:
+        json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"notify(): payload must be JSON-serialisable: {e}") from None
     try:
         with transaction.atomic():
             notes, deliveries = _write(event, recipients, title, body, link, payload, company)

@@ -1,6 +1,7 @@
 """notify(): in-app rows, fan-out to email and robots, sending after commit, retries with backoff, and the
 business transaction never affected by what happens to a notification."""
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -33,6 +34,12 @@ def test_bad_calls_are_refused(people):
         notify("Approval Requested", recipients=[people["boss"]], title="x")
     with pytest.raises(ValueError):
         notify("approval.requested", recipients=[people["boss"]], title="  ")
+    with pytest.raises(ValueError):
+        notify("approval.requested", recipients=[people["boss"]], title="x", payload={"user": people["boss"]})
+    assert not Notification.objects.exists()
+    notify("approval.requested", recipients=[people["boss"]], title="x",
+           payload={"amount": Decimal("12.50"), "date": date(2026, 1, 31)})
+    assert Notification.objects.get().payload == {"amount": "12.50", "date": "2026-01-31"}
 
 
 def test_email_to_people_with_an_address_who_did_not_turn_it_off(people, acme, django_capture_on_commit_callbacks):
@@ -236,3 +243,18 @@ def test_a_database_error_inside_notify_does_not_spoil_the_transaction(channel, 
         assert notify("approval.requested", recipients=[people["boss"]], title="新的审批") == []
         Region.objects.create(code="SOUTH", name="华南")  # the transaction is still usable (PostgreSQL too)
     assert set(Region.objects.values_list("code", flat=True)) >= {"NORTH", "SOUTH"}
+
+
+def test_management_command(channel, robots, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.NOTIFY_DISPATCH = "defer"
+    channel("wecom")
+    robots.fail("wecom", 500)
+    notify("approval.requested", title="一")
+    notify("approval.requested", title="二")
+    out = StringIO()
+    call_command("notify_deliver", stdout=out)
+    assert out.getvalue().strip() == "sent=1 retry=1 failed=0"
