@@ -152,20 +152,26 @@ _E = AuditEntry._meta.db_table
 _H = ChainHead._meta.db_table
 _COLS = ("seq", "at", *ENTRY_FIELDS, "prev_hash", "hash")
 _INSERT = f"INSERT INTO {_E} ({', '.join(_COLS)}) VALUES ({', '.join(['%s'] * len(_COLS))})"
-_AT_FIELD = AuditEntry._meta.get_field("at")
+_UPDATE_HEAD = f"UPDATE {_H} SET seq = %s, hash = %s, mac = %s WHERE id = 1"
 
 
 def append(f: dict) -> int:
+    """Lock the head, insert the entry, move the head: two round trips on PostgreSQL (the insert and the
+    head update go in one statement), three cheap statements on SQLite."""
     key = audit_key()
     with transaction.atomic(savepoint=False):  # joins the caller's transaction; SQLite: BEGIN IMMEDIATE
         with connection.cursor() as cur:
             seq, prev, kid, rebuilt = lock_head(cur)
-            at = timezone.now()
+            at = timezone.now()  # taken under the lock, so time never goes backwards along the chain
             h = entry_mac(key, prev, at_text(at), f)
             seq += 1
-            cur.execute(_INSERT, [seq, _AT_FIELD.get_db_prep_save(at, connection), *(f[k] for k in ENTRY_FIELDS), prev, h])
-            cur.execute(f"UPDATE {_H} SET seq = %s, hash = %s, mac = %s WHERE id = 1",
-                        [seq, h, head_mac(key, seq, h, kid, rebuilt)])
+            row = [seq, connection.ops.adapt_datetimefield_value(at), *(f[k] for k in ENTRY_FIELDS), prev, h]
+            head = [seq, h, head_mac(key, seq, h, kid, rebuilt)]
+            if connection.vendor == "postgresql":
+                cur.execute(f"WITH e AS ({_INSERT}) {_UPDATE_HEAD}", row + head)
+            else:
+                cur.execute(_INSERT, row)
+                cur.execute(_UPDATE_HEAD, head)
     return seq
 
 

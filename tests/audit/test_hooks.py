@@ -43,10 +43,10 @@ def test_failed_login_of_an_unknown_user_and_the_lockout(client, settings):
 
 def test_permission_changes_are_recorded_with_before_and_after():
     u = User.objects.create_user("wh", password="x")
-    g = Group.objects.create(name="仓库")
+    g = Group.objects.create(name="测试组")
     u.groups.add(g)
     e = last("permission_change", object_type="auth.user")
-    assert (json.loads(e.before), json.loads(e.after), e.object_id) == ({"groups": []}, {"groups": ["仓库"]}, str(u.pk))
+    assert (json.loads(e.before), json.loads(e.after), e.object_id) == ({"groups": []}, {"groups": ["测试组"]}, str(u.pk))
     perm = Permission.objects.get(codename="view_auditentry")
     g.permissions.add(perm)
     e = last("permission_change", object_type="auth.group")
@@ -54,7 +54,7 @@ def test_permission_changes_are_recorded_with_before_and_after():
     u.user_permissions.add(perm)
     u.groups.remove(g)
     e = last("permission_change", object_type="auth.user")
-    assert (json.loads(e.before), json.loads(e.after)) == ({"groups": ["仓库"]}, {"groups": []})
+    assert (json.loads(e.before), json.loads(e.after)) == ({"groups": ["测试组"]}, {"groups": []})
     u.is_superuser = True
     u.save()
     e = last("permission_change", object_type="auth.user")
