@@ -30,7 +30,7 @@ def slapd():
     missing = S.missing_tools()
     if missing:
         pytest.fail("OpenLDAP is not installed (missing: " + ", ".join(missing) + "). Run `make sysdeps` "
-                    "(Debian packages slapd and ldap-utils), or set STOCKBOOK_SKIP_LDAP=1 to skip the LDAP tests.",
+                    "(Debian packages slapd, ldap-utils, openssl), or set STOCKBOOK_SKIP_LDAP=1 to skip the LDAP tests.",
                     pytrace=False)
     server = S.Slapd()
     try:
