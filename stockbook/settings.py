@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "stockbook.interchange",
     "stockbook.reports",
     "stockbook.notify",
+    "stockbook.access",
     "stockbook.web",
 ]
 

@@ -5,6 +5,7 @@ from stockbook.interchange.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("access/", include("stockbook.access.urls")),
     path("audit/", include("stockbook.audit.urls")),
     path("api/", api.urls),
     path("notifications/", include("stockbook.notify.urls")),

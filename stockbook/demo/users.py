@@ -1,4 +1,5 @@
-"""Demo users: one per role, each in a Django group named after the role (permissions come later)."""
+"""Demo users: one per role, each in the role's Django group (rights: stockbook/access/roles.py); the
+regional manager's data scope is the 华东 region."""
 from django.contrib.auth.models import Group, User
 from django.db import transaction
 
@@ -22,6 +23,11 @@ ROLE_NOTES = {"区域经理": "华东区"}
 @transaction.atomic
 def ensure_users(password: str = DEMO_PASSWORD) -> list[dict]:
     """Create the groups and users that are missing; an existing user keeps its password."""
+    from stockbook.access.models import Scope
+    from stockbook.access.roles import ensure_roles
+    from stockbook.masterdata.models import Region
+
+    ensure_roles()
     out = []
     for username, group, last, first, staff, superuser in USERS:
         g, _ = Group.objects.get_or_create(name=group)
@@ -32,6 +38,11 @@ def ensure_users(password: str = DEMO_PASSWORD) -> list[dict]:
             u.set_password(password)
             u.save()
         u.groups.add(g)
+        if group in ROLE_NOTES:
+            regions = Region.objects.filter(name=ROLE_NOTES[group].rstrip("区"))
+            if regions.exists():
+                scope, _ = Scope.objects.get_or_create(user=u)
+                scope.regions.add(*regions)
         role = group + (f"（{ROLE_NOTES[group]}）" if group in ROLE_NOTES else "")
         out.append({"username": username, "password": password, "role": role, "name": last + first})
     return out

@@ -99,16 +99,33 @@ def create_document(request):
     return idempotent(request, lambda: run_write(fn))
 
 
-def document_json(doc) -> dict:
+PRICE_KEYS = {"unit_price", "amount", "tax", "tax_rate", "unit_cost", "credit_limit", "allocations", "debit", "credit"}
+
+
+def _strip(obj, keys):
+    if isinstance(obj, dict):
+        return {k: _strip(v, keys) for k, v in obj.items() if k not in keys}
+    if isinstance(obj, list):
+        return [_strip(v, keys) for v in obj]
+    return obj
+
+
+def document_json(doc, user=None) -> dict:
+    """The document as posted; for a user without view_price without its prices and amounts, without
+    voucher numbers for one who may not see the books."""
+    from stockbook.access import policy
+
     try:
         obj = json.loads(doc.canonical)
     except ValueError:  # pragma: no cover - canonical is always JSON
         obj = {}
     if not isinstance(obj, dict):  # pragma: no cover
         obj = {"value": obj}
+    if not policy.sees_price(user):
+        obj = _strip(obj, PRICE_KEYS)
     obj["id"] = doc.pk
     obj["status"] = doc.status
-    obj["vouchers"] = voucher_numbers(doc)
+    obj["vouchers"] = voucher_numbers(doc) if policy.can(user, "view_books") else []
     return obj
 
 
@@ -125,4 +142,8 @@ def get_document(request, type: str, ref: str):
     if doc is None or (type == "company" and json.loads(doc.canonical).get("code") != ref):
         what = "编码" if type in MASTER_TYPES else "编号"
         return not_found(f"{type} {what} {ref} 不存在")
-    return json_response(document_json(doc))
+    from stockbook.access import policy
+
+    if type not in MASTER_TYPES and not policy.can_see_document(request.auth, doc):
+        raise DocError("not_allowed", "该单据不在您的数据范围内或您没有查看单据的权限")
+    return json_response(document_json(doc, request.auth))

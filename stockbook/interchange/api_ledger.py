@@ -57,6 +57,7 @@ def list_vouchers(request, period: str | None = None, account: str | None = None
                   date_to: str | None = None, limit: int = Query(100, ge=1, le=1000),
                   offset: int = Query(0, ge=0, le=1_000_000_000)):
     check_text(period, account)
+    _books_reader(request)
     qs = Voucher.objects.select_related("document")
     if period:
         qs = qs.filter(period=parse_period(period, "period"))
@@ -77,10 +78,21 @@ def list_vouchers(request, period: str | None = None, account: str | None = None
 @router.get("/vouchers/{int:voucher_id}", tags=["ledger"], summary="One voucher with its lines",
             openapi_extra={"responses": {404: _json(ERROR_SCHEMA, "No such voucher")}})
 def get_voucher(request, voucher_id: int):
+    _books_reader(request)
     v = Voucher.objects.select_related("document").filter(pk=voucher_id).first() if voucher_id < 2**63 else None
     if v is None:
         return not_found(f"凭证 {voucher_id} 不存在")
     return json_response(ser_voucher(v, lines=True))
+
+
+def _books_reader(request):
+    """Vouchers are the books: view_books and view_cost, and no warehouse scope (vouchers span warehouses)."""
+    from stockbook.access.policy import require, scoped
+
+    require(request.auth, "view_books")
+    require(request.auth, "view_cost")
+    if scoped(request.auth):
+        raise DocError("not_allowed", "凭证涵盖所有仓库，数据范围受限的用户不能查看")
 
 
 EXT = {"csv": "csv", "xlsx": "xlsx", "pdf": "pdf", "table": "txt"}
@@ -100,7 +112,11 @@ def get_report(request, name: str, start: str | None = Query(None, alias="from")
     params = {"as_of": _date(as_of, "as_of"), "start": _date(start, "from"), "end": _date(end, "to"),
               "account": account or None, "customer": customer or None, "supplier": supplier or None,
               "item": item or None, "warehouse": warehouse or None}
-    rep = build_report(name, params)
+    if format != "json":
+        from stockbook.access.policy import require
+
+        require(request.auth, "export")
+    rep = build_report(name, params, user=request.auth)
     out = render(rep, format)
     resp = HttpResponse(out, content_type=CONTENT_TYPES[format])
     if format in EXT:
@@ -138,8 +154,9 @@ def reopen(request, period: str):
 
     def fn():
         check_text(period)
-        if not request.auth.has_perm("ledger.change_period"):
-            raise DocError("not_allowed", "没有反结账权限（需要 ledger.change_period）")
+        from stockbook.access.policy import require
+
+        require(request.auth, "period_reopen")
         row = reopen_period(period, user=request.auth)
         return json_response(ser_period(row))
 

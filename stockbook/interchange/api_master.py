@@ -208,6 +208,12 @@ def _register(res: Resource):
             qs = qs.filter(cond)
         if active is not None:
             qs = qs.filter(active=active)
+        if res.model is Warehouse:
+            from stockbook.access.policy import warehouse_ids
+
+            scope = warehouse_ids(request.auth)
+            if scope is not None:
+                qs = qs.filter(pk__in=scope)
         qs = qs.order_by("code")
         return json_response({"count": qs.count(), "items": [res.serialize(r) for r in qs[offset:offset + limit]]})
 
@@ -215,6 +221,12 @@ def _register(res: Resource):
                 openapi_extra={"responses": {404: _json(ERROR_SCHEMA, "No such code")}})
     def get_view(request, code: str):
         rec = _get(res, code)
+        if rec is not None and res.model is Warehouse:
+            from stockbook.access.policy import warehouse_ids
+
+            scope = warehouse_ids(request.auth)
+            if scope is not None and rec.pk not in scope:
+                rec = None
         if rec is None:
             return not_found(f"{res.type} 编码 {code} 不存在")
         return json_response(res.serialize(rec))

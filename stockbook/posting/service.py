@@ -114,6 +114,29 @@ def _post_once(obj, books: Books, user, source) -> PostResult:
         raise
 
 
+def _check_access(obj: dict, typ: str, user):
+    """A person (web, API) may post only the document types of their role, only in their warehouses.
+    The command line (no user) may post everything."""
+    from stockbook.access import policy
+    from stockbook.access.models import CAPABILITIES
+
+    cap = policy.doc_capability(typ)
+    if not policy.can(user, cap):
+        raise DocError("not_allowed", f"没有权限录入{TYPE_NAMES.get(typ, typ)}（需要“{CAPABILITIES[cap]}”）", field="type")
+    codes = policy.warehouse_codes(user)
+    if codes is None:
+        return
+    if typ == "warehouse":
+        raise DocError("not_allowed", "数据范围限定了仓库的用户不能维护仓库", field="type")
+    where = [("warehouse", obj.get("warehouse"), None)]
+    lines = obj.get("lines")
+    if isinstance(lines, list):
+        where += [("warehouse", ln.get("warehouse"), i) for i, ln in enumerate(lines, 1) if isinstance(ln, dict)]
+    for field, code, line in where:
+        if isinstance(code, str) and code not in codes:
+            raise DocError("not_allowed", f"仓库 {code} 不在您的数据范围内", field=field, line=line)
+
+
 def _post(obj, books: Books, user, source) -> PostResult:
     # 1. a JSON object
     if not isinstance(obj, dict):
@@ -133,6 +156,8 @@ def _post(obj, books: Books, user, source) -> PostResult:
         raise DocError("invalid_value", f"未知的单据类型：{obj.get('type')!r}", field="type")
     if typ in NEEDS_COMPANY and books.company is None:
         raise DocError("invalid_value", "请先建立公司（company）", field="type")
+    if user is not None:
+        _check_access(obj, typ, user)
     if typ in BUSINESS_TYPES:
         ctx.ref = _ref(obj, required=True)
     elif typ in OPENING_TYPES:

@@ -4,7 +4,16 @@ from stockbook.core.errors import DocError
 LEDGER_DIMS = ("customer", "supplier", "item", "warehouse")
 
 
-def build_report(name: str, p: dict):
+def build_report(name: str, p: dict, user=None):
+    """The report ``name`` for ``p``; with ``user`` (web, API) only what that user may see (access rules:
+    capabilities, warehouse scope, cost columns). Without: everything (the command line)."""
+    from stockbook.access.reports import check_report, strip_report
+
+    p = check_report(user, name, dict(p))
+    return strip_report(_build(name, p), user)
+
+
+def _build(name: str, p: dict):
     from . import ledgers, trial_balance
 
     if name == "trial-balance":
@@ -24,13 +33,16 @@ def build_report(name: str, p: dict):
             raise DocError("invalid_value", f"{name} 需要 --as-of 日期")
         from . import reconcile, stock_balance
 
-        return stock_balance.stock_balance(p["as_of"]) if name == "stock-balance" else reconcile.reconcile(p["as_of"])
+        if name == "stock-balance":
+            return stock_balance.stock_balance(p["as_of"], warehouse_ids=p.get("warehouse_ids"))
+        return reconcile.reconcile(p["as_of"])
     if name in ("item-ledger", "stock-summary", "moves"):
         from . import stock_reports as sr
 
+        scope = p.get("warehouse_ids")
         if name == "item-ledger":
-            return sr.item_ledger(p.get("item"), p.get("start"), p.get("end"), p.get("warehouse"))
+            return sr.item_ledger(p.get("item"), p.get("start"), p.get("end"), p.get("warehouse"), warehouse_ids=scope)
         if name == "stock-summary":
-            return sr.stock_summary(p.get("start"), p.get("end"), p.get("warehouse"))
-        return sr.move_log(p.get("start"), p.get("end"), p.get("item"), p.get("warehouse"))
+            return sr.stock_summary(p.get("start"), p.get("end"), p.get("warehouse"), warehouse_ids=scope)
+        return sr.move_log(p.get("start"), p.get("end"), p.get("item"), p.get("warehouse"), warehouse_ids=scope)
     raise DocError("invalid_value", f"未知的报表 {name}")

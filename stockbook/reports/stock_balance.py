@@ -103,8 +103,9 @@ def balances(as_of: date, item_ids=None, warehouse_ids=None) -> list[dict]:
     return rows
 
 
-def stock_balance(as_of: date) -> Report:
-    rows = balances(as_of)
+def stock_balance(as_of: date, warehouse_ids=None) -> Report:
+    """``warehouse_ids``: only these warehouses (a user's data scope); None: all."""
+    rows = balances(as_of, warehouse_ids=warehouse_ids)
     data = {"report": "stock-balance", "as_of": as_of.isoformat(), "rows": [
         {"item": r["item"].code, "warehouse": r["warehouse"].code, "qty": fmt_qty(r["qty"]), "value": fmt_money(r["value"]),
          "pending": r["pending"]} for r in rows]}

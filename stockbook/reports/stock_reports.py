@@ -60,13 +60,15 @@ def _sum(qs):
     return a["q"] or 0, a["v"] or 0
 
 
-def item_ledger(item_code, start: date, end: date, warehouse_code=None) -> Report:
+def item_ledger(item_code, start: date, end: date, warehouse_code=None, warehouse_ids=None) -> Report:
     _range(start, end)
     item = _item(item_code)
     wh = _warehouse(warehouse_code)
     base = StockMove.objects.filter(item=item)
     if wh:
         base = base.filter(warehouse=wh)
+    if warehouse_ids is not None:
+        base = base.filter(warehouse_id__in=warehouse_ids)
     oq, ov = _sum(base.filter(date__lt=start))
     rows = [{"date": start.isoformat(), "doc": "", "summary": "期初结存", "in_qty": "", "in_value": "", "out_qty": "",
              "out_value": "", "qty": fmt_qty(oq), "value": fmt_money(ov), "document_id": None}]
@@ -95,13 +97,15 @@ def item_ledger(item_code, start: date, end: date, warehouse_code=None) -> Repor
     return Report("item-ledger", title, data, cols, rows, subtitle=f"{start.isoformat()} 至 {end.isoformat()}，单位：{item.uom}")
 
 
-def stock_summary(start: date, end: date, warehouse_code=None) -> Report:
+def stock_summary(start: date, end: date, warehouse_code=None, warehouse_ids=None) -> Report:
     """收发存汇总表: per (item, warehouse) opening, receipts (1xx and value changes 3xx), issues (2xx), closing."""
     _range(start, end)
     wh = _warehouse(warehouse_code)
     qs = StockMove.objects.all()
     if wh:
         qs = qs.filter(warehouse=wh)
+    if warehouse_ids is not None:
+        qs = qs.filter(warehouse_id__in=warehouse_ids)
     inbound = Q(code__lt=200) | Q(code__gte=300)
     opening = {(r["item_id"], r["warehouse_id"]): r for r in qs.filter(date__lt=start).values("item_id", "warehouse_id")
                .annotate(q=Sum("qty"), v=Sum("value"))}
@@ -145,10 +149,12 @@ def stock_summary(start: date, end: date, warehouse_code=None) -> Report:
     return Report("stock-summary", "收发存汇总表", data, cols, rows, subtitle=f"{start.isoformat()} 至 {end.isoformat()}", totals=totals)
 
 
-def move_log(start: date, end: date, item_code=None, warehouse_code=None, limit=5000) -> Report:
+def move_log(start: date, end: date, item_code=None, warehouse_code=None, limit=5000, warehouse_ids=None) -> Report:
     """The move log: each move with the (item, warehouse) quantity and value before and after it."""
     _range(start, end)
     qs = StockMove.objects.all()
+    if warehouse_ids is not None:
+        qs = qs.filter(warehouse_id__in=warehouse_ids)
     item = _item(item_code) if item_code else None
     wh = _warehouse(warehouse_code)
     if item:

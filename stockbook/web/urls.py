@@ -25,16 +25,23 @@ def lr(view):
     return login_required(view)
 
 
+def cap(view, *caps):
+    """Logged in and holding every capability (stockbook.access), else a 403 page."""
+    from stockbook.access.web import requires
+
+    return requires(*caps)(view)
+
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html", redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", lr(home.home), name="home"),
-    path("company/", lr(home.company), name="company"),
+    path("company/", cap(home.company, "manage_accounts"), name="company"),
     # business documents
-    path("documents/", lr(documents.document_list), name="document_list"),
+    path("documents/", cap(documents.document_list, "view_documents"), name="document_list"),
     path("documents/new/", lr(documents.document_choose), name="document_choose"),
     path("documents/new/<str:type>/", lr(documents.document_new), name="document_new"),
-    path("documents/<int:pk>/", lr(documents.document_detail), name="document_detail"),
+    path("documents/<int:pk>/", cap(documents.document_detail, "view_documents"), name="document_detail"),
     # JSON helpers of the document forms
     path("stock/items/search", lr(stock_api.item_search), name="stock_search"),
     path("stock/items/barcode", lr(stock_api.item_barcode), name="stock_barcode"),
@@ -44,33 +51,33 @@ urlpatterns = [
     path("stock/open-invoices", lr(stock_api.open_invoices), name="stock_open_invoices"),
     path("stock/next-ref", lr(stock_api.next_ref_view), name="stock_next_ref"),
     # stock reports and reconciliation
-    path("reports/stock/<str:name>/", lr(stock_reports.report_page), name="stock_report"),
-    path("reports/stock/<str:name>/export/<str:fmt>/", lr(stock_reports.report_export), name="stock_report_export"),
+    path("reports/stock/<str:name>/", cap(stock_reports.report_page, "view_stock_reports"), name="stock_report"),
+    path("reports/stock/<str:name>/export/<str:fmt>/", cap(stock_reports.report_export, "view_stock_reports", "export"), name="stock_report_export"),
     # master data
     path("<kind:kind>/", lr(master.master_list), name="master_list"),
-    path("<kind:kind>/new/", lr(master.master_create), name="master_create"),
-    path("<kind:kind>/<int:pk>/", lr(master.master_edit), name="master_edit"),
-    path("<kind:kind>/<int:pk>/toggle/", lr(master.master_toggle), name="master_toggle"),
-    path("<kind:kind>/<int:pk>/delete/", lr(master.master_delete), name="master_delete"),
-    path("accounts/", lr(accounts.account_list), name="account_list"),
-    path("accounts/new/", lr(accounts.account_create), name="account_create"),
-    path("accounts/<int:pk>/", lr(accounts.account_edit), name="account_edit"),
-    path("accounts/<int:pk>/delete/", lr(accounts.account_delete), name="account_delete"),
+    path("<kind:kind>/new/", cap(master.master_create, "manage_master"), name="master_create"),
+    path("<kind:kind>/<int:pk>/", cap(master.master_edit, "manage_master"), name="master_edit"),
+    path("<kind:kind>/<int:pk>/toggle/", cap(master.master_toggle, "manage_master"), name="master_toggle"),
+    path("<kind:kind>/<int:pk>/delete/", cap(master.master_delete, "manage_master"), name="master_delete"),
+    path("accounts/", cap(accounts.account_list, "view_books"), name="account_list"),
+    path("accounts/new/", cap(accounts.account_create, "manage_accounts"), name="account_create"),
+    path("accounts/<int:pk>/", cap(accounts.account_edit, "manage_accounts"), name="account_edit"),
+    path("accounts/<int:pk>/delete/", cap(accounts.account_delete, "manage_accounts"), name="account_delete"),
     # vouchers
-    path("vouchers/", lr(vouchers.voucher_list), name="voucher_list"),
-    path("vouchers/new/", lr(vouchers.voucher_new), name="voucher_new"),
-    path("vouchers/<int:pk>/", lr(vouchers.voucher_detail), name="voucher_detail"),
-    path("vouchers/<int:pk>/print/", lr(vouchers.voucher_print), name="voucher_print"),
-    path("vouchers/<int:pk>/pdf/", lr(vouchers.voucher_pdf_view), name="voucher_pdf"),
-    path("vouchers/no/<str:number>/", lr(vouchers.voucher_by_number), name="voucher_by_number"),
+    path("vouchers/", cap(vouchers.voucher_list, "view_books"), name="voucher_list"),
+    path("vouchers/new/", cap(vouchers.voucher_new, "voucher_make"), name="voucher_new"),
+    path("vouchers/<int:pk>/", cap(vouchers.voucher_detail, "view_books"), name="voucher_detail"),
+    path("vouchers/<int:pk>/print/", cap(vouchers.voucher_print, "view_books"), name="voucher_print"),
+    path("vouchers/<int:pk>/pdf/", cap(vouchers.voucher_pdf_view, "view_books", "export"), name="voucher_pdf"),
+    path("vouchers/no/<str:number>/", cap(vouchers.voucher_by_number, "view_books"), name="voucher_by_number"),
     # books
-    path("reports/trial-balance/", lr(reports.report_page), {"name": "trial-balance"}, name="trial_balance"),
-    path("reports/general-ledger/", lr(reports.report_page), {"name": "general-ledger"}, name="general_ledger"),
-    path("reports/detail-ledger/", lr(reports.report_page), {"name": "detail-ledger"}, name="detail_ledger"),
-    path("reports/<str:name>/export/<str:fmt>/", lr(reports.report_export), name="report_export"),
-    path("periods/", lr(periods.periods), name="periods"),
-    path("periods/close/", lr(periods.period_close), name="period_close"),
-    path("periods/reopen/", lr(periods.period_reopen), name="period_reopen"),
+    path("reports/trial-balance/", cap(reports.report_page, "view_books", "view_cost"), {"name": "trial-balance"}, name="trial_balance"),
+    path("reports/general-ledger/", cap(reports.report_page, "view_books", "view_cost"), {"name": "general-ledger"}, name="general_ledger"),
+    path("reports/detail-ledger/", cap(reports.report_page, "view_books", "view_cost"), {"name": "detail-ledger"}, name="detail_ledger"),
+    path("reports/<str:name>/export/<str:fmt>/", cap(reports.report_export, "view_books", "view_cost", "export"), name="report_export"),
+    path("periods/", cap(periods.periods, "view_books"), name="periods"),
+    path("periods/close/", cap(periods.period_close, "period_close"), name="period_close"),
+    path("periods/reopen/", cap(periods.period_reopen, "period_reopen"), name="period_reopen"),
 ]
 
 i18n_patterns = [path("i18n/", include("django.conf.urls.i18n"))]

@@ -35,7 +35,11 @@ class Api:
 def user(db):
     from django.contrib.auth.models import User
 
-    return User.objects.create_user("clerk", password="pw-secret-1")
+    u = User.objects.create_user("clerk", password="pw-secret-1")
+    from stockbook.access.roles import ensure_roles
+
+    u.groups.add(*[g for g in ensure_roles() if g.name == "系统管理员"])  # every right, not a superuser
+    return u
 
 
 @pytest.fixture

@@ -129,8 +129,16 @@ def test_periods_and_reopen(api, admin_api, booked):
     body = api.get("/periods").json()
     assert body["next_to_close"] == "2026-02"
     assert [(p["period"], p["status"]) for p in body["items"]] == [("2026-01", "closed")]
-    # reopen needs the permission
-    r = api.post("/periods/2026-01/reopen")
+    # reopen needs the right 反结账 (财务 has 期末结账 but not 反结账)
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    from stockbook.users.models import ApiToken
+    from tests.api.conftest import Api
+
+    accountant = User.objects.create_user("accountant", password="pw-secret-3")
+    accountant.groups.add(Group.objects.get(name="财务"))
+    r = Api(Client(), ApiToken.issue(accountant, "t")[1]).post("/periods/2026-01/reopen")
     assert r.status_code == 403 and r.json()["error"] == "not_allowed"
     r = admin_api.post("/periods/2025-12/reopen")
     assert r.status_code == 422 and r.json()["error"] == "invalid_value"

@@ -49,6 +49,9 @@ def big_voucher(ledger_books, post_json):
     from django.contrib.auth import get_user_model
 
     user = get_user_model().objects.create_user("zhangsan", first_name="张三")
+    from stockbook.access.roles import ensure_roles
+
+    user.groups.add(*[g for g in ensure_roles() if g.name == "财务"])
     post_json({"type": "account", "code": "560201", "name": "办公费", "parent": "5602"})
     r = post_json({"type": "journal", "ref": "JX", "date": "2026-01-25", "memo": "报销办公费", "lines": [
         {"account": "560201", "debit": "1234.50", "summary": "购买打印纸"},

@@ -5,7 +5,11 @@ import pytest
 def user(db):
     from django.contrib.auth.models import User
 
-    return User.objects.create_user("clerk", password="s3cret-pass!", is_staff=True)
+    u = User.objects.create_user("clerk", password="s3cret-pass!", is_staff=True)
+    from stockbook.access.roles import ensure_roles
+
+    u.groups.add(*[g for g in ensure_roles() if g.name == "系统管理员"])  # every right, not a superuser
+    return u
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from stockbook.access import policy
 from stockbook.core.errors import DocError
 from stockbook.core.money import fmt_qty, from_fen
 from stockbook.ledger.models import Account, Voucher
@@ -48,6 +49,7 @@ def document_list(request):
     g = request.GET
     f = {k: g.get(k, "").strip() for k in ("type", "from", "to", "party", "warehouse", "q", "status")}
     qs = Document.objects.filter(type__in=list(LIST_TYPES)).select_related("supplier", "customer", "warehouse", "created_by")
+    qs = policy.filter_documents(request.user, qs)
     if f["type"] in LIST_TYPES:
         qs = qs.filter(type=f["type"])
     if parse_day(f["from"]):
@@ -75,14 +77,26 @@ def document_list(request):
         d.total = d.amount if d.amount is not None else (None if a is None else a + (t or 0))
     return render(request, "web/document_list.html", {
         "page": page, "f": f, "types": [(k, str(v)) for k, v in LIST_TYPES.items()], "menu": _menu(),
-        "warehouses": Warehouse.objects.order_by("code").values_list("code", "name"),
+        "warehouses": _warehouses(request.user).values_list("code", "name"),
         "statuses": [(Document.POSTED, _("Posted")), (Document.DRAFT, _("Draft")), (Document.VOID, _("Void"))],
-        "parties": _party_choices(),
+        "parties": _party_choices(), "show_price": policy.sees_price(request.user),
     })
 
 
-def _menu():
-    return [(label, [d for d in DOC_TYPES.values() if d.group == g]) for g, label in GROUPS]
+def _menu(user=None):
+    """Document types by group: those the user may enter (all for None)."""
+    out = []
+    for g, label in GROUPS:
+        types = [d for d in DOC_TYPES.values() if d.group == g and (user is None or policy.can_post(user, d.type))]
+        if types:
+            out.append((label, types))
+    return out
+
+
+def _warehouses(user):
+    ids = policy.warehouse_ids(user)
+    qs = Warehouse.objects.order_by("code")
+    return qs if ids is None else qs.filter(pk__in=ids)
 
 
 def _party_choices():
@@ -91,7 +105,7 @@ def _party_choices():
 
 
 def document_choose(request):
-    return render(request, "web/document_choose.html", {"menu": _menu()})
+    return render(request, "web/document_choose.html", {"menu": _menu(request.user)})
 
 
 # -- entry form ---------------------------------------------------------------------------------------------
@@ -177,6 +191,11 @@ def document_new(request, type):
     dt = DOC_TYPES.get(type)
     if dt is None:
         raise Http404(type)
+    if not policy.can_post(request.user, type):
+        from stockbook.access.models import CAPABILITIES
+        from stockbook.access.web import forbidden
+
+        return forbidden(request, _("You do not have the right: %(right)s") % {"right": CAPABILITIES[policy.doc_capability(type)]})
     errors, row_errors, top_error = {}, {}, None
     if request.method == "POST":
         header = {k: request.POST.get(k, "").strip() for k in ("date", "time", "ref", *dt.header)}
@@ -225,7 +244,7 @@ def document_new(request, type):
         "has_errors": has_errors, "row_errors": row_errors,
         "header_fields": [(h, HEADER_LABELS[h]) for h in dt.header],
         "cols": [(c, COL_LABELS[c]) for c in dt.cols],
-        "warehouses": Warehouse.objects.filter(active=True).order_by("code").values_list("code", "name"),
+        "warehouses": _warehouses(request.user).filter(active=True).values_list("code", "name"),
         "suppliers": Supplier.objects.filter(active=True).order_by("code").values_list("code", "name"),
         "customers": Customer.objects.filter(active=True).order_by("code").values_list("code", "name"),
         "cash_accounts": Account.objects.filter(active=True).filter(Q(code__startswith="1001") | Q(code__startswith="1002"))
@@ -284,6 +303,12 @@ def _result_text(doc, ln) -> list[tuple[str, str]]:
 def document_detail(request, pk):
     doc = get_object_or_404(Document.objects.select_related("supplier", "customer", "warehouse", "account", "ref_document",
                                                              "created_by"), pk=pk)
+    if not policy.can_see_document(request.user, doc):
+        from stockbook.access.web import forbidden
+
+        return forbidden(request, _("This document is outside your data scope."))
+    show_price, show_cost, show_books = (policy.sees_price(request.user), policy.sees_cost(request.user),
+                                         policy.can(request.user, "view_books") and policy.sees_cost(request.user))
     try:
         pretty = json.dumps(json.loads(doc.canonical), ensure_ascii=False, indent=2)
     except ValueError:
@@ -308,11 +333,19 @@ def document_detail(request, pk):
     for d in referenced + referencing:
         d.type_label = type_label(d.type)
     cols = _detail_cols(doc, lines)
+    if not show_price:
+        cols -= {"price", "amount", "tax", "unit_cost"}
+        pretty = None  # the document as entered carries its prices
+    if not show_cost:
+        cols -= {"result"}
+    if not show_books:
+        vouchers = []
     return render(request, "web/document.html", {
         "doc": doc, "type_name": type_label(doc.type), "pretty": pretty, "vouchers": vouchers, "lines": lines,
         "moves": moves, "referenced": referenced, "referencing": referencing, "cols": cols,
-        "party": doc.supplier or doc.customer, "can_copy": doc.type in DOC_TYPES,
-        "followups": _followups(doc),
+        "party": doc.supplier or doc.customer, "can_copy": doc.type in DOC_TYPES and policy.can_post(request.user, doc.type),
+        "followups": [f for f in _followups(doc) if policy.can_post(request.user, f[1])],
+        "show_price": show_price, "show_cost": show_cost, "show_books": show_books,
     })
 
 

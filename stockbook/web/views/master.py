@@ -64,6 +64,12 @@ def _kind(kind):
 def master_list(request, kind):
     k = _kind(kind)
     qs = k["model"].objects.select_related(*k["related"]).order_by("code")
+    if kind == "warehouses":
+        from stockbook.access.policy import warehouse_ids
+
+        scope = warehouse_ids(request.user)
+        if scope is not None:
+            qs = qs.filter(pk__in=scope)
     q = request.GET.get("q", "").strip()
     if q:
         cond = Q()

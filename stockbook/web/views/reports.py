@@ -31,19 +31,22 @@ def _params(request, name):
     return p
 
 
-def build(name, p):
-    """The Report for a page or an export (DocError when the parameters are wrong or it is not there yet)."""
+def build(name, p, user=None):
+    """The Report for a page or an export (DocError when the parameters are wrong or it is not there yet),
+    as ``user`` may see it (stockbook.access)."""
     if p["start"] > p["end"]:
         raise DocError("invalid_value", "开始日期不能晚于结束日期")
     if name == "trial-balance":
+        from stockbook.access.reports import check_report, strip_report
         from stockbook.reports.trial_balance import trial_balance
 
-        return trial_balance(p["start"], p["end"], level=p["level"])
+        check_report(user, name, {})
+        return strip_report(trial_balance(p["start"], p["end"], level=p["level"]), user)
     if name in ("general-ledger", "detail-ledger") and not p["account"]:
         raise DocError("invalid_value", "请选择会计科目", field="account")
     from stockbook.reports.registry import build_report
 
-    return build_report(name, {k: v for k, v in p.items() if k != "level"})
+    return build_report(name, {k: v for k, v in p.items() if k != "level"}, user=user)
 
 
 def _query(p, **extra):
@@ -110,7 +113,7 @@ def report_page(request, name):
     wants_account = name != "trial-balance"
     if not wants_account or p["account"]:
         try:
-            rep = build(name, p)
+            rep = build(name, p, request.user)
         except DocError as e:
             error = e.message
         else:
@@ -130,7 +133,7 @@ def report_export(request, name, fmt):
         raise Http404(name)
     p = _params(request, name)
     try:
-        rep = build(name, p)
+        rep = build(name, p, request.user)
     except DocError as e:
         return HttpResponse(e.message, status=422, content_type="text/plain; charset=utf-8")
     body = render_report(rep, fmt)

@@ -64,19 +64,20 @@ def _query(name, p, **extra) -> dict:
     return q
 
 
-def build(name, p):
+def build(name, p, user=None):
+    """The report for the page or an export, as ``user`` may see it (stockbook.access)."""
     from stockbook.reports.registry import build_report
 
     if name == "stock-balance":
-        rep = build_report(name, {"as_of": p["as_of"]})
+        rep = build_report(name, {"as_of": p["as_of"], "warehouse": p["warehouse"]}, user=user)
         if p["item"] or p["warehouse"]:
             _filter_balance(rep, p)
         return rep
     if name == "reconcile":
-        return build_report(name, {"as_of": p["as_of"]})
+        return build_report(name, {"as_of": p["as_of"]}, user=user)
     if name == "item-ledger" and not p["item"]:
         raise DocError("invalid_value", "请选择存货", field="item")
-    return build_report(name, {"start": p["start"], "end": p["end"], "item": p["item"], "warehouse": p["warehouse"]})
+    return build_report(name, {"start": p["start"], "end": p["end"], "item": p["item"], "warehouse": p["warehouse"]}, user=user)
 
 
 def _filter_balance(rep, p):
@@ -94,8 +95,9 @@ def _filter_balance(rep, p):
     rep.data["rows"] = [r for r in rep.data["rows"] if keep(r)]
     from stockbook.core.money import parse_money, to_fen
 
-    total = sum(to_fen(parse_money(r["value"], allow_zero=True, allow_negative=True)) for r in rep.rows)
-    rep.totals = {**(rep.totals or {}), "value": fmt_money(total)}
+    if any(c.key == "value" for c in rep.columns):  # hidden from users who may not see cost
+        total = sum(to_fen(parse_money(r["value"], allow_zero=True, allow_negative=True)) for r in rep.rows)
+        rep.totals = {**(rep.totals or {}), "value": fmt_money(total)}
     parts = [x for x in (p["item"], p["warehouse"]) if x]
     rep.subtitle += "（" + " / ".join(parts) + "）"
 
@@ -199,7 +201,7 @@ def report_page(request, name):
             if name == "reconcile":
                 rec = _reconcile_rows(p["as_of"])
             else:
-                rep = build(name, p)
+                rep = build(name, p, request.user)
         except DocError as e:
             error = e.message
         else:
@@ -220,7 +222,7 @@ def report_export(request, name, fmt):
         raise Http404(name)
     p = _params(request, name)
     try:
-        rep = build(name, p)
+        rep = build(name, p, request.user)
     except DocError as e:
         return HttpResponse(e.message, status=422, content_type="text/plain; charset=utf-8")
     body = render_report(rep, fmt)
