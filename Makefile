@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL_BASE ?= postgresql://postgres@127.0.0.1:5432
 DEMO_DB ?= sqlite:///$(CURDIR)/var/demo.db
-APT_PACKAGES := fonts-noto-cjk chromium chromium-driver postgresql-client slapd ldap-utils libldap2-dev libsasl2-dev gcc python3-dev openssl
+APT_PACKAGES := fonts-noto-cjk chromium chromium-driver postgresql-client slapd ldap-utils libldap2-dev libsasl2-dev gcc python3-dev openssl poppler-utils
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 .PHONY: demo test test-sqlite test-pg bench sysdeps venv services scenarios clean

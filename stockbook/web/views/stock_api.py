@@ -92,8 +92,11 @@ def availability(request):
 
     ``qty`` is the stock-balance quantity at the end of the date; ``available`` the most an issue dated
     then can take without any later point going negative (≤ qty)."""
+    from stockbook.access.policy import warehouse_ids
+
     wh = Warehouse.objects.filter(code=request.GET.get("warehouse", "").strip()).first()
-    if wh is None:
+    scope = warehouse_ids(request.user)
+    if wh is None or (scope is not None and wh.pk not in scope):
         return _err("unknown warehouse")
     d = parse_day(request.GET.get("date")) or date.today()
     codes = [c for c in (request.GET.get("items", "").split(",")) if c.strip()][:200]

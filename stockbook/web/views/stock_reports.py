@@ -64,6 +64,14 @@ def _query(name, p, **extra) -> dict:
     return q
 
 
+def _scoped_warehouses(user):
+    from stockbook.access.policy import warehouse_ids
+
+    ids = warehouse_ids(user)
+    qs = Warehouse.objects.order_by("code")
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
 def build(name, p, user=None):
     """The report for the page or an export, as ``user`` may see it (stockbook.access)."""
     from stockbook.reports.registry import build_report
@@ -211,7 +219,7 @@ def report_page(request, name):
     return render(request, "web/stock_report.html", {
         "name": name, "title": PAGES[name], "rep": rep, "rows": rows, "totals": totals, "error": error, "p": p,
         "filters": FILTERS[name], "item": item, "rec": rec, "wants_item": wants_item,
-        "warehouses": Warehouse.objects.order_by("code").values_list("code", "name"),
+        "warehouses": _scoped_warehouses(request.user).values_list("code", "name"),
         "export_query": urlencode(_query(name, p)), "formats": EXPORT_FORMATS,
         "has_output": rep is not None or rec is not None,
     })
