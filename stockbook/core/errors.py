@@ -24,6 +24,7 @@ ERROR_CODES = {
     "credit_limit_exceeded": "超出客户信用额度",
     "pending_cost": "成本待月末计算，暂不能处理",
     "not_allowed": "没有权限执行此操作",
+    "segregation_of_duties": "制单人不能审核或审批自己的单据或凭证",
     "invalid_channel": "通知通道配置不正确",
 }
 

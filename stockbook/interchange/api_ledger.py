@@ -34,6 +34,8 @@ def ser_voucher(v, lines=False):
         "kind": v.kind, "memo": v.memo,
         "document": {"id": v.document_id, "type": v.document.type, "ref": v.document.ref} if v.document_id else None,
         "debit_total": fmt_money(v.debit_total), "credit_total": fmt_money(v.credit_total),
+        "maker": v.created_by.get_username() if v.created_by_id else None,
+        "audited_by": v.audited_by.get_username() if v.audited_by_id else None,
     }
     if lines:
         d["lines"] = [
@@ -125,6 +127,31 @@ def get_report(request, name: str, start: str | None = Query(None, alias="from")
         disp = "inline" if format == "table" else "attachment"
         resp["Content-Disposition"] = f'{disp}; filename="{fname}"'
     return resp
+
+
+@router.post("/vouchers/{int:voucher_id}/audit", tags=["ledger"], summary="审核 a voucher (not by its maker)",
+             openapi_extra={"responses": {403: _json(ERROR_SCHEMA, "Not allowed"), 422: _json(ERROR_SCHEMA, "Rejected")},
+                            "parameters": [IDEMPOTENCY_PARAM]})
+def audit(request, voucher_id: int):
+    from stockbook.ledger.audit import audit_voucher
+
+    def fn():
+        return json_response(ser_voucher(audit_voucher(voucher_id, request.auth)))
+
+    return idempotent(request, lambda: run_write(fn))
+
+
+@router.post("/vouchers/{int:voucher_id}/unaudit", tags=["ledger"], summary="反审核 a voucher (with a reason)",
+             openapi_extra={"responses": {403: _json(ERROR_SCHEMA, "Not allowed"), 422: _json(ERROR_SCHEMA, "Rejected")},
+                            "parameters": [IDEMPOTENCY_PARAM]})
+def unaudit(request, voucher_id: int, reason: str = ""):
+    from stockbook.ledger.audit import unaudit_voucher
+
+    def fn():
+        check_text(reason)
+        return json_response(ser_voucher(unaudit_voucher(voucher_id, request.auth, reason)))
+
+    return idempotent(request, lambda: run_write(fn))
 
 
 def ser_period(p):

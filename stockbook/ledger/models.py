@@ -71,6 +71,7 @@ class Voucher(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     audited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    audited_at = models.DateTimeField("审核时间", null=True, blank=True)
 
     class Meta:
         unique_together = [("word", "period", "number")]

@@ -91,6 +91,32 @@ def voucher_by_number(request, number):
     return redirect("web:voucher_detail", pk=v.pk)
 
 
+def voucher_audit(request, pk):
+    """审核 (POST): voucher_audit right, not the maker (segregation of duties)."""
+    from stockbook.ledger.audit import audit_voucher
+
+    if request.method == "POST":
+        try:
+            audit_voucher(pk, request.user)
+            messages.success(request, _("Voucher audited."))
+        except DocError as e:
+            messages.error(request, e.message)
+    return redirect("web:voucher_detail", pk=pk)
+
+
+def voucher_unaudit(request, pk):
+    """反审核 (POST, with a reason)."""
+    from stockbook.ledger.audit import unaudit_voucher
+
+    if request.method == "POST":
+        try:
+            unaudit_voucher(pk, request.user, request.POST.get("reason", ""))
+            messages.success(request, _("Audit cancelled."))
+        except DocError as e:
+            messages.error(request, e.message)
+    return redirect("web:voucher_detail", pk=pk)
+
+
 def voucher_print(request, pk):
     """The 记账凭证 print layout of the reports app, with a small screen-only toolbar."""
     v = get_object_or_404(Voucher.objects.select_related("document", "created_by", "audited_by"), pk=pk)
