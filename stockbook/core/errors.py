@@ -26,6 +26,10 @@ ERROR_CODES = {
     "not_allowed": "没有权限执行此操作",
     "segregation_of_duties": "制单人不能审核或审批自己的单据或凭证",
     "invalid_channel": "通知通道配置不正确",
+    "approval_required": "该单据需要审批，审批通过后才会过账",
+    "not_approver": "您不是当前审批步骤的审批人",
+    "signature_invalid": "电子签名无效：密码不正确",
+    "approval_closed": "审批单已处理或已不在该审批步骤，请刷新后重试",
 }
 
 
