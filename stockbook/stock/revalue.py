@@ -38,9 +38,10 @@ def recompute_item(st: ItemState, closes=None) -> list[str]:
         if stored_results.get(key) != res:
             diffs.append(f"item {st.item_id} line {key}: stored {stored_results.get(key)} recomputed {res}")
     stored_moves, periods = {}, {}
-    for doc, line, sub, wh, code, qty, value, day in StockMove.objects.filter(item_id=st.item_id).values_list(
-            "document_id", "line", "sub", "warehouse_id", "code", "qty", "value", "date").iterator(chunk_size=5000):
-        stored_moves[(doc, line, sub)] = (wh, code, qty, value)
+    for doc, line, sub, wh, code, qty, value, day, status in StockMove.objects.filter(item_id=st.item_id).values_list(
+            "document_id", "line", "sub", "warehouse_id", "code", "qty", "value", "date", "document__status").iterator(chunk_size=5000):
+        if status != "void":  # a voided document's moves and their red-ink counter-moves net to zero
+            stored_moves[(doc, line, sub)] = (wh, code, qty, value)
         t = periods.setdefault((wh, day.year * 100 + day.month), [0, 0])
         t[0] += qty
         t[1] += value or 0

@@ -61,10 +61,14 @@ class Costing:
         save_open_lines(books)
         self._save_results()
 
-    def replay_all(self):
-        """Replay every item from its last snapshot with no new events (after a close was voided)."""
+    def replay_all(self, item_ids=None):
+        """Replay every item (or ``item_ids``) from its last snapshot with no new events (after a close or
+        a document was voided)."""
         saved, books = [], {}
-        for st in ItemState.objects.select_for_update().order_by("item_id"):
+        states = ItemState.objects.select_for_update().order_by("item_id")
+        if item_ids is not None:
+            states = states.filter(item_id__in=sorted(item_ids))
+        for st in states:
             book = self._replay(st.item_id, st.method, [])
             st.state = book.dump()
             saved.append(st)
@@ -155,7 +159,7 @@ class Costing:
         """(doc, line, sub) → [id, warehouse, date, code, qty, value] of the item's stored moves: of
         ``docs``, or all after the date ``after`` (all if None) — plain SQL and rows, a replay may read many."""
         sql = (f"SELECT id, document_id, line, sub, warehouse_id, date, code, qty, value FROM {StockMove._meta.db_table} "
-               f"WHERE item_id = %s")
+               f"WHERE item_id = %s AND document_id NOT IN (SELECT id FROM {Document._meta.db_table} WHERE status = 'void')")
         out = {}
         with connection.cursor() as cur:
             if docs is not None:

@@ -1,0 +1,117 @@
+"""作废 (void) a posted document by reversal (红字): nothing is edited or deleted.
+
+- its vouchers are reversed by a red-ink adjustment voucher dated like it (``resync`` to no entries);
+- its stock moves stay and get red-ink counter-moves (same date, negated quantity and value), so the move
+  log shows both and every balance nets them out;
+- the items it moved are re-costed as if it had never been posted (later issues change cost: their
+  vouchers are corrected like after a backdated document), and a negative stock anywhere refuses it;
+- the document stays visible with status 已作废, linked to its reversal voucher.
+
+Refused: a document in a closed month (``period_closed``), one that other posted documents refer to
+(invoices, returns, settlements, allocations: void those first), master data (disable it instead) and
+period closes (reopen the month instead). Voiding needs an approval (stockbook.approvals calls this on
+the final approval); called directly it is the approved action.
+"""
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from stockbook.core.errors import DocError
+from stockbook.stock.events import KINDS
+from stockbook.stock.models import OpenLine, StockMove
+from stockbook.stock.service import Costing, add_to_periods_many
+
+from .books import Books
+from .models import Document
+from .sync import resync
+
+VOIDABLE = set(KINDS) | {"customer_receipt", "supplier_payment", "count_settlement", "journal", "opening_balance"}
+COUNTER_SUB = 10000  # red-ink counter-move of move (doc, line, sub) is (doc, line, sub + 10000)
+
+
+@dataclass
+class VoidResult:
+    document: Document
+    vouchers: list = field(default_factory=list)
+
+
+def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
+    from .effects import correct
+    from .service import TYPE_NAMES
+
+    if not (reason or "").strip():
+        raise DocError("invalid_value", "作废必须填写原因", field="reason")
+    books = Books()
+    with transaction.atomic():
+        doc = Document.objects.select_for_update().filter(pk=doc_id).first()
+        if doc is None:
+            raise DocError("unknown_reference", f"单据 {doc_id} 不存在")
+        name = f"{TYPE_NAMES.get(doc.type, doc.type)} {doc.ref}"
+        if doc.status != Document.POSTED:
+            raise DocError("invalid_value", f"{name} 不是已过账状态，不能作废")
+        if doc.type not in VOIDABLE:
+            raise DocError("invalid_value", f"{name} 不能作废（基础资料请停用，期末结账请反结账）")
+        if doc.date and doc.date.year * 100 + doc.date.month in books.closed_periods:
+            raise DocError("period_closed", f"{name} 所在期间已结账，请先反结账或在本期录入红字单据")
+        users_of = (Document.objects.filter(status=Document.POSTED).filter(Q(ref_document=doc) | Q(lines__ref_document=doc))
+                    .exclude(pk=doc.pk).distinct().order_by("id"))
+        refs = [f"{TYPE_NAMES.get(d.type, d.type)} {d.ref}" for d in users_of[:5]]
+        if refs:
+            raise DocError("invalid_value", f"{name} 已被 {'、'.join(refs)} 引用，请先作废这些单据")
+        Document.objects.filter(pk=doc.pk).update(status=Document.VOID, memo=(f"作废：{reason}" if not doc.memo else f"{doc.memo}；作废：{reason}")[:500])
+        doc.status = Document.VOID
+        memo = f"红字冲销 {name}：{reason}"[:500]
+        vouchers = []
+        if doc.type in KINDS:
+            _counter_moves(doc, user)
+            items = set(doc.lines.exclude(item_id=None).values_list("item_id", flat=True))
+            costing = Costing(doc, user)
+            try:
+                costing.replay_all(items)
+            except Exception as e:  # a CostError from the engine: later documents would go negative
+                from stockbook.stock import engine as E
+
+                if isinstance(e, E.CostError):
+                    raise DocError(e.code, f"作废后库存不足：{e.message}") from e
+                raise
+            OpenLine.objects.filter(item_id__in=items, line_key__startswith=f"{doc.pk}:").delete()
+            v = resync(doc, [], when=doc.date, user=user, memo=memo)
+            if v:
+                vouchers.append(v)
+            vouchers += correct(costing.changed_docs - {doc.pk}, doc, books.accounts, user, books.company.costing_method,
+                                costing.results)
+        else:
+            v = resync(doc, [], when=doc.date, user=user, memo=memo)
+            if v:
+                vouchers.append(v)
+        _record(doc, user, reason, vouchers)
+    return VoidResult(doc, vouchers)
+
+
+def _counter_moves(doc, user):
+    """A red-ink counter-move for each of the document's moves (same date and time, negated)."""
+    moves = list(StockMove.objects.filter(document=doc, sub__lt=COUNTER_SUB).values_list(
+        "line", "sub", "item_id", "warehouse_id", "date", "time", "code", "qty", "value"))
+    if not moves:
+        return
+    ops = connection.ops
+    now = ops.adapt_datetimefield_value(timezone.now())
+    uid = user.pk if getattr(user, "pk", None) else None
+    rows, deltas = [], {}
+    for line, sub, item, wh, day, clock, code, qty, value in moves:
+        rows.append((doc.pk, line, sub + COUNTER_SUB, item, wh, ops.adapt_datefield_value(day), ops.adapt_timefield_value(clock),
+                     code, -qty, None if value is None else -value, uid, now))
+        deltas.setdefault(item, []).append((wh, day, -qty, -(value or 0)))
+    cols = ("document_id", "line", "sub", "item_id", "warehouse_id", "date", "time", "code", "qty", "value", "created_by_id", "created_at")
+    with connection.cursor() as cur:
+        cur.executemany(f"INSERT INTO {StockMove._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})", rows)
+    add_to_periods_many(deltas)
+
+
+def _record(doc, user, reason, vouchers):
+    from stockbook.audit import record
+
+    record("void", doc, user=user, before={"status": Document.POSTED}, after={"status": Document.VOID,
+           "vouchers": [v.display_number for v in vouchers]}, remark=reason)
