@@ -116,6 +116,9 @@ class VoucherRef:
     def display_number(self):
         return _display(self.word, self.period, self.number)
 
+    def __str__(self):
+        return self.display_number
+
 
 def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记", user=None) -> list[VoucherRef]:
     """Many vouchers at once (re-costing corrections): the same rows ``write_voucher`` writes one by one —

@@ -45,10 +45,11 @@ TYPE_NAMES = {
 
 @dataclass
 class PostResult:
-    status: str  # "posted" | "duplicate"
+    status: str  # "posted" | "duplicate" | "pending" (waiting for approval: document None, see approval)
     document: Document
     vouchers: list = field(default_factory=list)
     warnings: list = field(default_factory=list)  # sentences for people; the document is posted
+    approval: object = None  # the approvals.ApprovalRequest of a "pending" result
 
     @property
     def posted(self):
@@ -84,9 +85,17 @@ def ref_of(obj) -> str | None:
 RETRIES = 3
 
 
-def post(obj, *, books: Books | None = None, user=None, source: str = "api") -> PostResult:
-    """Post one document; a PostgreSQL deadlock or serialization failure is retried (nothing was written)."""
+def post(obj, *, books: Books | None = None, user=None, source: str = "api", approved: bool = False) -> PostResult:
+    """Post one document; a PostgreSQL deadlock or serialization failure is retried (nothing was written).
+    A person's document that an approval workflow covers is checked and returned "pending" instead
+    (docs/approvals.md); ``approved=True`` is the final approval posting it."""
     books = books or Books()
+    if user is not None and not approved:
+        from stockbook.approvals.gate import gate
+
+        gated = gate(obj, books=books, user=user, source=source)
+        if gated is not None:
+            return gated
     for attempt in range(RETRIES):
         try:
             return _post_once(obj, books, user, source)
@@ -189,6 +198,10 @@ def _post(obj, books: Books, user, source) -> PostResult:
         created_at=timezone.now(), **ctx.header,
     ))
     vouchers = write(doc) or []
+    if user is not None:  # a person (web, REST); an import run is one entry of its own (importer)
+        from stockbook.audit import posted
+
+        posted(doc, vouchers, user)
     return PostResult("posted", doc, vouchers, ctx.warnings)
 
 
