@@ -34,10 +34,10 @@ def people(db):
     from django.contrib.auth.models import User
 
     return {
-        "boss": User.objects.create_user("boss", email="boss@example.com", password="x", is_staff=True),
-        "clerk": User.objects.create_user("clerk", email="clerk@example.com", password="x"),
-        "noemail": User.objects.create_user("noemail", password="x"),
-        "gone": User.objects.create_user("gone", email="gone@example.com", password="x", is_active=False),
+        "boss": User.objects.create_user("boss", email="boss@example.com", is_staff=True),
+        "clerk": User.objects.create_user("clerk", email="clerk@example.com"),
+        "noemail": User.objects.create_user("noemail"),
+        "gone": User.objects.create_user("gone", email="gone@example.com", is_active=False),
     }
 
 
