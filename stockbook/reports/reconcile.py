@@ -49,7 +49,7 @@ def _opening_balance(code: str, as_of: date):
 
 
 def _lines_sum(types, field, as_of, extra=None) -> int:
-    q = DocumentLine.objects.filter(document__type__in=types, document__date__lte=as_of)
+    q = DocumentLine.objects.filter(document__type__in=types, document__date__lte=as_of, document__status=Document.POSTED)
     if extra:
         q = q.filter(**extra)
     return q.aggregate(s=Sum(field))["s"] or 0
@@ -57,7 +57,7 @@ def _lines_sum(types, field, as_of, extra=None) -> int:
 
 def _results_sum(types, key, as_of) -> int:
     """Σ of one integer of the lines' costing results, summed by the database (JSON key extraction)."""
-    return DocumentLine.objects.filter(document__type__in=types, document__date__lte=as_of).aggregate(
+    return DocumentLine.objects.filter(document__type__in=types, document__date__lte=as_of, document__status=Document.POSTED).aggregate(
         s=Sum(Cast(KT(f"result__{key}"), output_field=BigIntegerField())))["s"] or 0
 
 
@@ -75,7 +75,7 @@ class _GL:
 
 
 def _docs_sum(types, as_of) -> int:
-    return Document.objects.filter(type__in=types, date__lte=as_of).aggregate(s=Sum("amount"))["s"] or 0
+    return Document.objects.filter(type__in=types, date__lte=as_of, status=Document.POSTED).aggregate(s=Sum("amount"))["s"] or 0
 
 
 def _row(ledger, code, gl, sub, causes):

@@ -54,6 +54,10 @@ def test_void_receipt_recosts_later_delivery(flow):
     # the receipt's move is still there, with its red-ink counter-move
     assert sorted(StockMove.objects.filter(document=r2).values_list("qty", "value")) == [(-100000, -20000), (100000, 20000)]
     assert recompute() == []
+    from stockbook.reports.reconcile import reconcile
+
+    rows = reconcile(date(2026, 1, 31)).data["rows"]
+    assert all(r["unexplained"] == "0.00" for r in rows), rows
 
 
 def test_void_refused_when_it_would_starve_a_later_issue(company, post_json):
