@@ -118,7 +118,7 @@ def create_backup(dest: Path | str | None = None, *, keep: int | None = None, of
 
     now = datetime.now(timezone.utc)
     label = label_of(sd)
-    base = f"stockbook-{label}-{now:%Y%m%dT%H%M%SZ}"
+    base = f"stockbook-{label}-{now:%Y%m%dT%H%M%S.%fZ}"
     name, n = base + SUFFIX[kind], 1
     while (dest / name).exists() or manifest_path(dest / name).exists():
         n += 1
@@ -270,7 +270,9 @@ def restore(file: Path | str, sd: dict | None = None) -> dict:
     _check_migrations(backup)
     from django.db import connections
 
-    connections.close_all()
+    for conn in connections.all(initialized_only=True):  # ours must not hold the database being replaced
+        if conn.settings_dict.get("NAME") == sd.get("NAME") and conn.settings_dict.get("HOST") == sd.get("HOST"):
+            conn.close()
     if kind == "sqlite":
         return {"kept": sqlite_restore(backup.path, sd)}
     pg_check_dump(backup.path)
