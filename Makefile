@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL_BASE ?= postgresql://postgres@127.0.0.1:5432
 DEMO_DB ?= sqlite:///$(CURDIR)/var/demo.db
-APT_PACKAGES := fonts-noto-cjk chromium chromium-driver postgresql-client slapd ldap-utils libldap2-dev libsasl2-dev gcc python3-dev openssl poppler-utils
+APT_PACKAGES := fonts-noto-cjk chromium chromium-driver postgresql-client slapd ldap-utils libldap2-dev libsasl2-dev gcc python3-dev openssl poppler-utils redis-server
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 .PHONY: demo test test-sqlite test-pg bench sysdeps venv services scenarios clean
@@ -28,12 +28,17 @@ sysdeps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# PostgreSQL must be up for the PostgreSQL half of the suite; start it if it is down.
+# PostgreSQL must be up for the PostgreSQL half of the suite, Redis for the job-queue tests; start them if down.
 services:
 	@pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null || { \
 	  echo "starting PostgreSQL"; \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -1) main start || true; \
 	  for i in $$(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+	  echo "starting Redis"; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir /tmp \
+	    --logfile /tmp/stockbook-redis.log || true; \
+	  for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; }
 
 demo: sysdeps venv
 	mkdir -p var

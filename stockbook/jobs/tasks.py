@@ -1,5 +1,7 @@
 """Stockbook's own jobs: the scheduled backup (STOCKBOOK_BACKUP_SCHEDULE, default 02:30 daily, "off" to
-disable), with rotation and the off-site copy, and the same backup on demand."""
+disable), with rotation and the off-site copy, and the same backup on demand; the delivery of due
+notifications (STOCKBOOK_NOTIFY_SCHEDULE, default every minute) when stockbook.notify is installed.
+Other apps' jobs live in their own tasks.py (e.g. stockbook/approvals/tasks.py: escalations)."""
 import logging
 
 from stockbook.backup import conf
@@ -32,3 +34,21 @@ def scheduled_backup() -> dict:
 SCHEDULE = conf.schedule()
 if SCHEDULE.lower() not in ("", "off", "none", "never"):
     scheduled_backup = db_periodic_task(SCHEDULE, retries=1, retry_delay=600)(scheduled_backup)
+
+
+# -- notifications: the deliveries that are due (first attempts a request did not send, retries) -------
+def deliver_notifications() -> dict:
+    from stockbook.notify import deliver_pending
+
+    return deliver_pending()
+
+
+def _notify_installed() -> bool:
+    from django.apps import apps
+
+    return apps.is_installed("stockbook.notify")
+
+
+NOTIFY_SCHEDULE = str(conf.setting("STOCKBOOK_NOTIFY_SCHEDULE", "* * * * *")).strip()
+if _notify_installed() and NOTIFY_SCHEDULE.lower() not in ("", "off", "none", "never"):
+    deliver_notifications = db_periodic_task(NOTIFY_SCHEDULE)(deliver_notifications)
