@@ -61,6 +61,7 @@ scenarios: venv
 
 bench: venv
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.killnine --runs 100
 
 clean:
 	rm -rf $(VENV) var *.egg-info
