@@ -44,7 +44,7 @@ def period_close(ctx):
     return write
 
 
-def reopen_period(period: str, user=None) -> Period:
+def reopen_period(period: str, user=None, reason: str = "") -> Period:
     """反结账: reopen the latest closed month. Its close document is voided: its voucher is reversed in
     red ink (dated the month end), monthly-average issue costs of the month become pending again, and
     every item is re-costed from the snapshot before the month."""
@@ -77,4 +77,8 @@ def reopen_period(period: str, user=None) -> Period:
             resync(close, [], when=month_end(p), user=user, memo=f"反结账 {period_str(p)}：冲销结账凭证")
             effects.correct(costing.changed_docs - {close.pk}, close, books.accounts, user, books.company.costing_method,
                             costing.results)
+        from stockbook.audit import record
+
+        record("reopen", row, user=user, object_repr=f"会计期间 {period_str(p)}", before={"status": Period.CLOSED},
+               after={"status": Period.OPEN, "close_document": close.ref if close else None}, remark=reason)
     return row
