@@ -288,7 +288,7 @@ class BulkWriter:
             self.seq_touched.add(key)
             vid = self._take("voucher")
             self.rows["voucher"].append((vid, "记", period, self.seq[key], day.isoformat(), "normal", memo, doc_id, debit, debit,
-                                         None, self.now, None))
+                                         None, self.now, None, None))  # created_by, created_at, audited_by, audited_at
             for i, v in enumerate(vlines, 1):
                 d = v.dims
                 self.rows["vline"].append((self._take("vline"), vid, i, v.account_id, v.debit, v.credit, (v.summary or memo)[:500],
