@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "stockbook.reports",
     "stockbook.notify",
     "stockbook.access",
+    "stockbook.approvals",
     "stockbook.web",
 ]
 

@@ -9,5 +9,6 @@ urlpatterns = [
     path("audit/", include("stockbook.audit.urls")),
     path("api/", api.urls),
     path("notifications/", include("stockbook.notify.urls")),
+    path("approvals/", include("stockbook.approvals.urls")),
     path("", include("stockbook.web.urls")),
 ]

@@ -36,7 +36,8 @@ DOCUMENT_SCHEMA = {
 RESULT_SCHEMA = {
     "type": "object",
     "properties": {
-        "status": {"type": "string", "enum": ["posted", "duplicate"]},
+        "status": {"type": "string", "enum": ["posted", "duplicate", "pending"]},
+        "approval": {"type": "integer", "description": "pending: the approval request; posted when approved"},
         "type": {"type": "string"},
         "ref": {"type": ["string", "null"]},
         "id": {"type": ["integer", "null"]},
@@ -68,6 +69,9 @@ def document_identity(typ: str, ref: str) -> str:
 
 def post_and_respond(obj, request) -> "HttpResponse":  # noqa: F821
     res = post(obj, user=request.auth, source="api")
+    if res.status == "pending":  # waiting for approval (docs/approvals.md): nothing posted yet
+        return json_response({"status": "pending", "approval": res.approval.pk, "type": obj.get("type"), "ref": ref_of(obj),
+                              "id": None, "vouchers": [], "warnings": res.warnings}, 202)
     body = {
         "status": res.status,
         "type": obj.get("type"),
@@ -87,6 +91,7 @@ def post_and_respond(obj, request) -> "HttpResponse":  # noqa: F821
         "responses": {
             201: _json(RESULT_SCHEMA, "Posted"),
             200: _json(RESULT_SCHEMA, "Duplicate: identical content already posted"),
+            202: _json(RESULT_SCHEMA, "Pending: waiting for approval (nothing posted yet)"),
             422: _json(ERROR_SCHEMA, "Rejected; nothing written"),
         },
         "parameters": [IDEMPOTENCY_PARAM],

@@ -216,6 +216,11 @@ def document_new(request, type):
                 if e.code == "duplicate_ref" and "ref" not in errors:
                     errors["ref"] = e.message
             else:
+                if res.status == "pending":  # an approval workflow covers it: posted when approved
+                    messages.success(request, _("Submitted for approval: %(type)s %(ref)s") % {"type": dt.label, "ref": res.approval.ref})
+                    if request.POST.get("then") == "new":
+                        return redirect("web:document_new", type=dt.type)
+                    return redirect(res.approval.get_absolute_url())
                 if res.posted:
                     messages.success(request, _("%(type)s %(ref)s posted.") % {"type": dt.label, "ref": res.document.ref})
                 else:

@@ -1,0 +1,59 @@
+"""The amount (分) a workflow's range is compared with: the header ``amount`` of receipts and payments;
+the debit total of a journal; else Σ lines — qty × unit_price rounded half-up to 分, plus the tax when
+the line has a tax rate (an invoice line without one uses its item's, as posting does), or a line's own
+``amount`` (opening stock). ``None`` when the document carries no money (a transfer, a count)."""
+from stockbook.core.errors import DocError
+from stockbook.core.money import parse_money, parse_price, parse_qty, parse_rate, round2, to_fen
+
+INVOICE_TYPES = {"purchase_invoice", "sales_invoice"}
+
+
+def document_amount(obj: dict) -> int | None:
+    try:
+        return _amount(obj)
+    except DocError:  # not a well-formed document: the posting checks give the right error
+        return None
+
+
+def _amount(obj: dict) -> int | None:
+    if not isinstance(obj, dict):
+        return None
+    if obj.get("amount") is not None:
+        return to_fen(parse_money(obj["amount"], "amount", allow_zero=True))
+    lines = obj.get("lines")
+    if not isinstance(lines, list):
+        return None
+    total, seen = 0, False
+    for ln in lines:
+        if not isinstance(ln, dict):
+            continue
+        if ln.get("debit") is not None:
+            total += to_fen(parse_money(ln["debit"], "debit", allow_zero=True))
+            seen = True
+        elif ln.get("qty") is not None and ln.get("unit_price") is not None:
+            net = round2(parse_qty(ln["qty"], allow_zero=True) * parse_price(ln["unit_price"], allow_zero=True))
+            total += to_fen(net)
+            rate = _rate(obj, ln)
+            if rate is not None:
+                total += to_fen(round2(net * rate))
+            seen = True
+        elif ln.get("amount") is not None:
+            total += to_fen(parse_money(ln["amount"], "amount", allow_zero=True, allow_negative=True))
+            seen = True
+    return total if seen else None
+
+
+def _rate(obj, ln):
+    if ln.get("tax_rate") is not None:
+        return parse_rate(ln["tax_rate"])
+    if obj.get("type") not in INVOICE_TYPES:
+        return None
+    from stockbook.posting.models import DocumentLine
+
+    ref_type, key = ("purchase_receipt", "receipt") if obj["type"] == "purchase_invoice" else ("sales_delivery", "delivery")
+    ref, n = ln.get(key), ln.get("line")
+    if not isinstance(ref, str) or isinstance(n, bool) or not isinstance(n, int):
+        return None
+    row = (DocumentLine.objects.filter(document__type=ref_type, document__ref=ref, line_no=n)
+           .select_related("item").first())
+    return row.item.tax_rate if row is not None and row.item is not None else None

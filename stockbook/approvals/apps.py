@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ApprovalsConfig(AppConfig):
+    name = "stockbook.approvals"
+    label = "approvals"
+    verbose_name = "审批流"
+
+    def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
+        from stockbook.notify.events import register_event
+
+        register_event("approval.failed", _("Approved document could not be posted"))
+        register_event("approval.cancelled", _("Approval request withdrawn"))
