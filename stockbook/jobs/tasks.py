@@ -37,10 +37,20 @@ if SCHEDULE.lower() not in ("", "off", "none", "never"):
 
 
 # -- notifications: the deliveries that are due (first attempts a request did not send, retries) -------
-def deliver_notifications() -> dict:
+def run_deliveries() -> dict:
     from stockbook.notify import deliver_pending
 
     return deliver_pending()
+
+
+def deliver_notifications() -> dict:
+    return run_deliveries()
+
+
+@db_task()
+def deliver_notifications_now() -> dict:
+    """The same delivery on demand (queued, or `jobs run-once` from cron)."""
+    return run_deliveries()
 
 
 def _notify_installed() -> bool:

@@ -50,6 +50,7 @@ def live_reports():
 
 def test_backup_writes_a_manifest_and_verify_finds_the_reports_identical(booked, kind, tmp_path):
     from stockbook.posting.models import Document
+    from stockbook.posting.service import post
 
     rc, out, err = cli("backup", "--dest", str(tmp_path / "b"), "--no-offsite")
     assert rc == 0, err
@@ -71,6 +72,14 @@ def test_backup_writes_a_manifest_and_verify_finds_the_reports_identical(booked,
     rc, out, _ = cli("backup", "list", "--dest", str(tmp_path / "b"), "--check")
     assert rc == 0 and f.name in out and "sha256 ok" in out
 
+    # The live book moves on after the backup: verify says so, and which reports differ.
+    post({"type": "journal", "ref": "JZ-LATE", "date": "2026-03-02",
+          "lines": [{"account": "1001", "debit": "10.00"}, {"account": "1002", "credit": "10.00"}]})
+    res = service.verify(directory=tmp_path / "b")
+    assert not res.identical
+    assert any(k.startswith("trial-balance 2026-03") for k in res.differing)  # the live data now reaches March
+    assert any("changed since this backup" in n and "posting_document" in n for n in res.notes)
+
 
 def test_verify_names_the_report_that_differs_in_a_tampered_backup(booked, sd, tmp_path):
     assert service.create_backup(tmp_path / "b", keep=3, use_offsite_setting=False)
@@ -89,19 +98,9 @@ def test_verify_names_the_report_that_differs_in_a_tampered_backup(booked, sd, t
     assert "== stock-balance" not in out
 
 
-def test_verify_says_the_live_database_moved_on(booked, tmp_path):
-    from stockbook.posting.service import post
+def test_restore_round_trip_over_damage_and_refusals(booked, sd, kind, tmp_path, pg_scratch):
+    from stockbook.posting.models import Document
 
-    service.create_backup(tmp_path / "b", keep=3, use_offsite_setting=False)
-    post({"type": "journal", "ref": "JZ-LATE", "date": "2026-03-02",
-          "lines": [{"account": "1001", "debit": "10.00"}, {"account": "1002", "credit": "10.00"}]})
-    res = service.verify(directory=tmp_path / "b")
-    assert not res.identical
-    assert any(k.startswith("trial-balance 2026-03") for k in res.differing)  # the live data now reaches March
-    assert any("changed since this backup" in n and "posting_document" in n for n in res.notes)
-
-
-def test_restore_round_trip_and_clean_over_damage(booked, sd, kind, tmp_path, pg_scratch):
     res = service.create_backup(tmp_path / "b", keep=3, use_offsite_setting=False)
     target, url = target_of(kind, sd, tmp_path, pg_scratch)
     the_plan, live = live_reports()
@@ -134,49 +133,38 @@ def test_restore_round_trip_and_clean_over_damage(booked, sd, kind, tmp_path, pg
         leftovers = [p.name for p in Path(target["NAME"]).parent.iterdir() if ".restore-" in p.name]
         assert leftovers == []
 
+    # `stockbook restore` (into the configured test database) does nothing without --yes.
+    n = Document.objects.count()
+    rc, _, err = cli("restore", str(res.backup.path))
+    assert rc == 2 and "--yes" in err and "REPLACE" in err
+    assert Document.objects.count() == n
 
-def test_a_damaged_backup_is_refused_and_nothing_is_written(booked, sd, kind, tmp_path, pg_scratch):
-    from stockbook.posting.models import Document
-
-    res = service.create_backup(tmp_path / "b", keep=3, use_offsite_setting=False)
+    # A damaged backup: refused, even with --yes, and nothing is written anywhere.
+    state = restored_state(kind, target)
     f = res.backup.path
-    target, url = target_of(kind, sd, tmp_path, pg_scratch)
-    service.restore(f, target)
-    if kind == "sqlite":
-        before = {p.name: p.read_bytes() for p in Path(target["NAME"]).parent.iterdir()}
-    else:
-        with engines.pg_connect(target) as con, con.cursor() as cur:
-            before = engines.table_counts(cur, kind)
-
     data = bytearray(f.read_bytes())
     data[len(data) // 2] ^= 0xFF
     f.write_bytes(bytes(data))
     with pytest.raises(BackupError, match="damaged"):
         service.restore(f, target)
-    rc, _, err = cli("restore", str(f), "--yes")  # the configured (test) database: refused the same way
+    rc, _, err = cli("restore", str(f), "--yes")
     assert rc == 2 and "damaged" in err and "Traceback" not in err
-    assert Document.objects.count() == res.backup.manifest["counts"]["posting_document"]
+    assert Document.objects.count() == n
+    assert restored_state(kind, target) == state
 
-    if kind == "sqlite":
-        assert {p.name: p.read_bytes() for p in Path(target["NAME"]).parent.iterdir()} == before
-    else:
-        with engines.pg_connect(target) as con, con.cursor() as cur:
-            assert engines.table_counts(cur, kind) == before
-
-
-def test_restore_needs_yes_and_a_manifest(booked, tmp_path):
-    from stockbook.posting.models import Document
-
-    res = service.create_backup(tmp_path / "b", keep=3, use_offsite_setting=False)
-    n = Document.objects.count()
-    rc, _, err = cli("restore", str(res.backup.path))
-    assert rc == 2 and "--yes" in err and "REPLACE" in err
-    service.manifest_path(res.backup.path).unlink()
-    rc, _, err = cli("restore", str(res.backup.path), "--yes")
+    service.manifest_path(f).unlink()
+    rc, _, err = cli("restore", str(f), "--yes")
     assert rc == 2 and "no manifest" in err
     rc, _, err = cli("restore", str(tmp_path / "nope.sqlite.gz"), "--yes")
     assert rc == 2 and "no backup file" in err
-    assert Document.objects.count() == n
+
+
+def restored_state(kind, target):
+    """Every file beside a SQLite target with its bytes, or every table's row count of a PostgreSQL one."""
+    if kind == "sqlite":
+        return {p.name: p.read_bytes() for p in Path(target["NAME"]).parent.iterdir()}
+    with engines.pg_connect(target) as con, con.cursor() as cur:
+        return engines.table_counts(cur, kind)
 
 
 def test_a_backup_of_the_other_database_kind_is_refused(sd, kind, tmp_path):

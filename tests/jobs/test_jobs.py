@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from stockbook.backup import service
+from stockbook.backup import engines, service
 from stockbook.cli import main
 from stockbook.jobs import queue, tasks
+from tests.backup.conftest import DB
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -68,16 +69,26 @@ def test_backup_task_rotates_and_copies_off_site(tmp_path):
     assert results[2]["removed"] == [results[0]["file"], str(off / Path(results[0]["file"]).name)]
 
 
+@DB
 def test_sqlite_backend_with_a_real_worker_process(tmp_path):
-    """Enqueue here into a SQLite queue file; `stockbook jobs worker` in another process runs it."""
-    book, huey_db = tmp_path / "book.db", tmp_path / "huey.db"
+    """Enqueue here into a SQLite queue file; `stockbook jobs worker` in another process runs it against
+    the test database (SQLite's in-memory one is first copied to a file, already migrated)."""
+    from django.db import connection
+
+    sd, huey_db = connection.settings_dict, tmp_path / "huey.db"
+    if engines.kind_of(sd) == "sqlite":
+        engines.sqlite_backup(sd, tmp_path / "book.gz")
+        engines.sqlite_unpack(tmp_path / "book.gz", tmp_path / "book.db")
+        db_url, label = f"sqlite:///{tmp_path / 'book.db'}", "book"
+    else:
+        db_url, label = engines.pg_url(sd, sd["NAME"]), engines.label_of(sd)
     queue.configure(f"sqlite:///{huey_db}")
     result = tasks.backup(dest=str(tmp_path / "b"), keep="2")
     assert queue.huey.pending_count() == 1
 
     env = dict(os.environ, STOCKBOOK_HUEY_URL=f"sqlite:///{huey_db}", STOCKBOOK_NOTIFY_SCHEDULE="off",
                STOCKBOOK_APPROVAL_ESCALATE_SCHEDULE="off")
-    worker = subprocess.Popen([sys.executable, "-m", "stockbook.cli", "--db", f"sqlite:///{book}", "jobs", "worker",
+    worker = subprocess.Popen([sys.executable, "-m", "stockbook.cli", "--db", db_url, "jobs", "worker",
                                "--workers", "1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         summary = result.get(blocking=True, timeout=90)
@@ -87,7 +98,7 @@ def test_sqlite_backend_with_a_real_worker_process(tmp_path):
     assert worker.returncode == 0, log
     assert "job worker on sqlite:///" in log and "Executing stockbook.jobs.tasks.backup" in log
     backup = service.load(summary["file"])
-    assert backup.manifest["db"] == {"kind": "sqlite", "name": "book"}
+    assert backup.manifest["db"]["kind"] == engines.kind_of(sd) and backup.manifest["db"]["name"] == label
     assert backup.manifest["counts"]["django_migrations"] > 0
     assert queue.huey.pending_count() == 0
 
@@ -129,8 +140,11 @@ def test_run_once_and_list_from_the_command_line(tmp_path):
     rc, out, err = cli("jobs", "run-once", "backup", "--arg", f"dest={tmp_path / 'b'}", "--arg", "keep=1")
     assert rc == 0, err
     assert service.load(json.loads(out)["file"])
+    rc, out, err = cli("jobs", "run-once", "deliver_notifications_now")  # nothing due: nothing sent
+    assert rc == 0 and json.loads(out)["sent"] == 0, err
     rc, out, _ = cli("jobs", "list")
     assert rc == 0 and "queue: memory://" in out
+    assert "stockbook.jobs.tasks.deliver_notifications" in out and "stockbook.approvals.tasks.escalate_overdue_approvals" in out
     assert any(line.split() == ["stockbook.jobs.tasks.scheduled_backup", "30", "2", "*", "*", "*"] for line in out.splitlines())
 
 
