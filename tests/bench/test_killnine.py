@@ -26,7 +26,7 @@ def test_kill_nine_during_import_leaves_whole_books(tmp_path):
             c.execute(f"CREATE DATABASE {pg}")
         url = f"{base}/{pg}"
     try:
-        res = kill_runs(url, runs=2, docs=150, seed=3, log=lambda *a: None)
+        res = kill_runs(url, runs=2, docs=100, seed=3, log=lambda *a: None)
     finally:
         if pg:
             with psycopg.connect(base + "/postgres", autocommit=True) as c:
