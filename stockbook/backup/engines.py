@@ -157,11 +157,12 @@ def sqlite_restore(file: Path, sd: dict) -> Path | None:
                                   "stop them and restore again", 1)
             from datetime import datetime
 
-            kept = target.with_name(f"{target.name}.pre-restore-{datetime.now():%Y%m%d-%H%M%S}")
+            kept = target.with_name(f"{target.name}.pre-restore-{datetime.now():%Y%m%d-%H%M%S-%f}")
             try:
                 os.link(target, kept)
             except OSError:
                 shutil.copy2(target, kept)
+            os.chmod(tmp, target.stat().st_mode & 0o777)  # the same permissions as the file it replaces
         # A WAL left beside the old file would be replayed onto the restored one: remove it first.
         for suffix in ("-wal", "-shm", "-journal"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)

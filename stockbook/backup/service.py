@@ -52,9 +52,15 @@ def _fsync(path: Path):
         os.close(fd)
 
 
+def _private(path: Path):
+    """Backups hold the whole book: readable by their owner only."""
+    os.chmod(path, 0o600)
+
+
 def _write_json(path: Path, obj: dict):
     tmp = path.with_name(f".{path.name}.partial")
     tmp.write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _private(tmp)
     _fsync(tmp)
     os.replace(tmp, path)
 
@@ -112,7 +118,7 @@ def create_backup(dest: Path | str | None = None, *, keep: int | None = None, of
         offsite = conf.offsite_dir()
     offsite = Path(offsite) if offsite else None
     try:
-        dest.mkdir(parents=True, exist_ok=True)
+        dest.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as e:
         raise BackupError(f"cannot create the backup directory {dest}: {e.strerror}")
 
@@ -127,6 +133,7 @@ def create_backup(dest: Path | str | None = None, *, keep: int | None = None, of
     partial = dest / f".{name}.partial"
     try:
         info = sqlite_backup(sd, partial) if kind == "sqlite" else pg_backup(sd, partial)
+        _private(partial)
         _fsync(partial)
         os.replace(partial, final)
     finally:
@@ -165,11 +172,12 @@ def copy_offsite(backup: Backup, offsite: Path) -> Path:
     """Copy a backup and its manifest to ``offsite``; the copy is read back and its sha256 checked
     before it takes its final name."""
     try:
-        offsite.mkdir(parents=True, exist_ok=True)
+        offsite.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = offsite / backup.path.name
         partial = offsite / f".{backup.path.name}.partial"
         try:
             shutil.copyfile(backup.path, partial)
+            _private(partial)
             _fsync(partial)
             got = sha256_of(partial)
             if got != backup.manifest["sha256"]:

@@ -58,6 +58,7 @@ def test_backup_writes_a_manifest_and_verify_finds_the_reports_identical(booked,
     assert f.name.endswith(".sqlite.gz" if kind == "sqlite" else ".pgdump") and str(f) in out
     m = json.loads(service.manifest_path(f).read_text())
     assert m["sha256"] == service.sha256_of(f) and m["size"] == f.stat().st_size
+    assert f.stat().st_mode & 0o777 == 0o600 and service.manifest_path(f).stat().st_mode & 0o777 == 0o600
     assert m["db"]["kind"] == kind
     assert m["counts"]["posting_document"] == Document.objects.count()
     assert "0001_initial" in m["migrations"]["posting"]
