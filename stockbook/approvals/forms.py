@@ -75,16 +75,21 @@ class StepForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if self.has_changed() and not data.get("DELETE") and not data.get("roles") and not data.get("users"):
+        if not data.get("DELETE") and not data.get("roles") and not data.get("users") and not _blank(data):
             raise forms.ValidationError(_("Choose at least one approver role or approver."))
         return data
+
+
+def _blank(d) -> bool:
+    """A step form left empty (the mode select always has a value): ignored."""
+    return not any(d.get(k) for k in ("roles", "users", "name", "timeout_hours", "escalate_to_role"))
 
 
 class BaseStepFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
-        steps = [f.cleaned_data for f in self.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
+        steps = self.steps()
         if not steps:
             raise forms.ValidationError(_("A workflow needs at least one step."))
         last = steps[-1]
@@ -92,7 +97,7 @@ class BaseStepFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("The last step has no next level: choose the role to escalate to on timeout, or clear its timeout."))
 
     def steps(self):
-        return [f.cleaned_data for f in self.forms if f.has_changed() and not f.cleaned_data.get("DELETE")]
+        return [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE") and not _blank(f.cleaned_data)]
 
 
 StepFormSet = forms.formset_factory(StepForm, formset=BaseStepFormSet, extra=1, can_delete=True, max_num=20, validate_max=True)

@@ -212,9 +212,7 @@ def _check_open(req, level):
 
 def _my_row(req, user) -> Assignee:
     if not policy.can(user, "approve"):
-        from stockbook.access.models import CAPABILITIES
-
-        raise DocError("not_allowed", _("You do not have the right: %(right)s") % {"right": CAPABILITIES["approve"]})
+        raise DocError("not_allowed", _("You do not have the right to approve."))
     if user.pk == req.maker_id and not self_approval_allowed():
         raise DocError("segregation_of_duties")
     row = pending_rows(req).filter(user=user).first()
