@@ -130,3 +130,13 @@ def test_amount_of_documents(company, post_json):
     inv = {"type": "purchase_invoice", "ref": "I-1", "supplier": "S01", "lines": [{"receipt": "R-T", "line": 1, "qty": "2", "unit_price": "100"}]}
     assert document_amount(inv) == 22600
     assert document_amount({"type": "purchase_receipt", "lines": [{"qty": "abc", "unit_price": "1"}]}) is None
+
+
+def test_demo_workflow(people, post_json):
+    from stockbook.approvals.demo import ensure_demo_workflows
+
+    wf = ensure_demo_workflows()[0]
+    assert ensure_demo_workflows()[0].pk == wf.pk  # idempotent
+    assert post_json(receipt("R-50K", qty="1", price="50000"), user=people["buyer"]).posted
+    req = post_json(receipt("R-BIG"), user=people["buyer"]).approval
+    assert [s["name"] for s in req.steps] == ["财务主管审批", "管理层审批"]
