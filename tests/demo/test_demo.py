@@ -265,6 +265,13 @@ def test_recompute_matches_what_is_stored(demo):
     assert recompute() == []
 
 
+def test_the_books_are_whole(demo):
+    """`stockbook check`: gapless numbers, balanced vouchers, balances = lines, stock sums = moves, reconcile."""
+    from stockbook.posting.integrity import check
+
+    assert check(recost=False) == []
+
+
 def test_the_year_looks_like_a_small_distributor(demo):
     from stockbook.reports.trial_balance import trial_balance
 
