@@ -107,7 +107,10 @@ def post_save(sender, instance, created, raw=False, update_fields=None, **kw):
     changed = {k for k in after if before.get(k) != after[k]}
     if not changed:
         return
-    record(_action(instance, False, before, after, changed), instance,
+    action = _action(instance, False, before, after, changed)
+    if action == "reopen":  # reopen_period() records it itself, with the reason
+        return
+    record(action, instance,
            before={k: before.get(k) for k in sorted(changed)}, after={k: after[k] for k in sorted(changed)})
 
 

@@ -113,18 +113,21 @@ def test_company_settings_change_is_a_setting_change(company):
 
 
 def test_accounts_and_periods(company, post_json):
-    from stockbook.ledger.models import Period
+    from stockbook.posting.handlers.period import reopen_period
 
     # the chart that came with the company is covered by its document, a new account is recorded
     assert not AuditEntry.objects.filter(action="create", object_type="ledger.account", object_repr__startswith="1001").exists()
     post_json({"type": "account", "code": "560201", "name": "管理费用-办公费", "parent": "5602"})
     assert json.loads(last("create", object_type="ledger.account").after)["code"] == "560201"
-    p = Period.objects.create(period=202601, status=Period.CLOSED)
-    assert last("close").object_id == str(p.pk)
-    p.status = Period.OPEN
-    p.save()
-    e = last("reopen")
-    assert (json.loads(e.before), json.loads(e.after)) == ({"status": "closed"}, {"status": "open"})
+    boss = User.objects.create_superuser("boss", password="x")
+    post_json({"type": "period_close", "ref": "JZ-CLOSE-2026-01", "date": "2026-01-31", "period": "2026-01"}, user=boss)
+    closed = last("close", object_type="ledger.period")
+    assert json.loads(closed.after)["status"] == "closed"
+    reopen_period("2026-01", boss, reason="补录单据")
+    reopened = AuditEntry.objects.filter(action="reopen")
+    assert reopened.count() == 1  # once, with the reason (the Period signal leaves it to reopen_period)
+    assert (reopened[0].user_id, reopened[0].remark, reopened[0].object_id) == (boss.pk, "补录单据", closed.object_id)
+    assert verify().ok
 
 
 def test_web_change_records_the_user_and_ip(client):
