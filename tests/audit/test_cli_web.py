@@ -118,6 +118,7 @@ def test_page_lists_and_filters(client, boss):
     assert "东西 3" in html and "东西 1" in html and "v: 3 → 4" in html
     html = client.get("/audit/", {"object": "test.thing:2"}).content.decode()
     assert "东西 2" in html and "东西 3" not in html
+    assert 'href="/audit/export/csv/?object=test.thing%3A2"' in html  # the export keeps the filter
     html = client.get("/audit/", {"user": "boss", "action": "permission_change"}).content.decode()
     assert "东西" not in html
     r = client.get("/audit/", {"from": "2026-02-31"})
