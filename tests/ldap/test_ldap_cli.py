@@ -62,7 +62,7 @@ def test_off_unreachable_and_wrong_bind_password(db, use_ldap, dead_uri, slapd):
 def test_through_the_stockbook_command(ldap_on, monkeypatch, capsys):
     from stockbook import cli
 
-    monkeypatch.setattr(cli, "CLI_PLUGINS", [*cli.CLI_PLUGINS, "stockbook.users.ldap_cli"])
+    assert "stockbook.users.ldap_cli" in cli.CLI_PLUGINS
     monkeypatch.setattr("sys.stdin", io.StringIO("bob-Pass-2\n"))
     assert cli.main(["ldap", "check", "bob", "--password"]) == 0
     out = capsys.readouterr().out
