@@ -239,3 +239,48 @@ def test_cli_escalate_and_the_job(people, make_workflow, submit):
 def test_pages_need_a_login(client, db, url):
     r = client.get(url)
     assert r.status_code == 302 and "/login/" in r["Location"]
+
+
+def _at_375px(tmp_path, html: str) -> dict:
+    """Lay the page out in Debian's Chromium in a 375 px wide frame (an iPhone's width; headless windows
+    cannot be narrower than 500 px, frames can) → page width and the sizes of its main controls."""
+    import html as htmllib
+    import shutil
+    import subprocess
+
+    from django.contrib.staticfiles import finders
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian chromium is not installed")
+    html = re.sub(r'(href|src)="/static/([^"]+)"', lambda m: f'{m[1]}="file://{finders.find(m[2])}"', html)
+    (tmp_path / "page.html").write_text(html)
+    (tmp_path / "frame.html").write_text("""<!doctype html><html><body style="margin:0">
+<iframe id="f" src="page.html" style="width:375px;height:800px;border:0"></iframe><script>
+document.getElementById('f').addEventListener('load', function () {
+  var d = this.contentDocument, w = this.contentWindow;
+  function box(sel) { var e = d.querySelector(sel); if (!e) return null; var r = e.getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height)]; }
+  var wide = [].filter.call(d.querySelectorAll('main *'), function (e) { return e.getBoundingClientRect().right > w.innerWidth + 1; })
+              .map(function (e) { return e.tagName + '.' + e.className; });
+  document.body.setAttribute('data-m', JSON.stringify({width: w.innerWidth, scroll: d.documentElement.scrollWidth, wide: wide.slice(0, 5),
+    approve: box('#approve-form button'), password: box('#approve-form input[type=password]'), card: box('.ap-card')}));
+});
+</script></body></html>""")
+    out = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+                          "--virtual-time-budget=5000", "--window-size=800,900", "--dump-dom", f"file://{tmp_path / 'frame.html'}"],
+                         capture_output=True, text=True, timeout=60).stdout
+    m = re.search(r'data-m="([^"]*)"', out)
+    assert m, out[:500]
+    return json.loads(htmllib.unescape(m.group(1)))
+
+
+def test_inbox_and_request_fit_a_phone_screen(people, two_levels, submit, tmp_path):
+    req = submit(receipt(memo="一个很长的备注" * 10))
+    fin1 = login(people["fin1"])
+    inbox = _at_375px(tmp_path, fin1.get("/approvals/").content.decode())
+    assert inbox["width"] == 375 and inbox["scroll"] <= 375 and inbox["wide"] == []
+    assert inbox["card"][0] >= 330  # one card across the screen
+    page = _at_375px(tmp_path, fin1.get(f"/approvals/{req.pk}/").content.decode())
+    assert page["scroll"] <= 375 and page["wide"] == []
+    assert page["approve"][0] >= 300 and page["approve"][1] >= 44  # a big button for a thumb
+    assert page["password"][0] >= 300
