@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from stockbook import audit
 from stockbook.access import policy
 from stockbook.core.errors import DocError
-from stockbook.core.money import parse_price, parse_qty, round2, to_fen
+from stockbook.core.money import parse_price, parse_qty, round2
 
 from . import service
 from .forms import DecisionForm, SettingsForm, StepFormSet, WorkflowForm, _user_label, doc_type_choices
@@ -125,6 +125,11 @@ def _decide(request, pk, action):
         else:
             service.delegate(req.pk, request.user, d["password"], request.POST.get("to_user", ""), comment=d["comment"],
                              level=d["level"])
+    except OperationalError:  # a deadlock or lock timeout at the final posting: nothing was written
+        req.refresh_from_db()
+        form = DecisionForm(initial={"level": d["level"], "comment": d["comment"]}, prefix=prefix)
+        return _render_detail(request, req, {action: form, "error": _("The database is busy; nothing was changed. Try again."),
+                                             "open": action}, status=503)
     except DocError as e:
         req.refresh_from_db()
         form = DecisionForm(initial={"level": d["level"], "comment": d["comment"]}, prefix=prefix)

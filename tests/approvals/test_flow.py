@@ -280,3 +280,20 @@ def test_editing_the_workflow_does_not_change_requests_under_way(people, two_lev
     _approve(req, people["fin1"])
     req.refresh_from_db()
     assert req.current_level == 2 and req.status == "pending"
+
+
+def test_a_last_level_nobody_can_approve_waits_for_an_administrator(people, make_workflow, submit):
+    from django.contrib.auth.models import Group, User
+
+    admin = User.objects.create_user("admin", password="pw-admin")
+    admin.groups.add(Group.objects.get(name="系统管理员"))
+    make_workflow([{"users": [people["keeper"]]}])
+    req = submit()
+    assert req.status == "pending" and service.current_approvers(req) == []
+    assert Notification.objects.filter(user=admin, event="approval.requested").exists()
+    assert _err(service.delegate, req.pk, people["fin1"], pw(people["fin1"]), people["boss1"]) == "not_approver"
+    service.delegate(req.pk, admin, "pw-admin", people["boss1"].pk)
+    assert service.current_approvers(req) == [people["boss1"]]
+    _approve(req, people["boss1"])
+    req.refresh_from_db()
+    assert req.status == "approved"

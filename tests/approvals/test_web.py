@@ -284,3 +284,21 @@ def test_inbox_and_request_fit_a_phone_screen(people, two_levels, submit, tmp_pa
     assert page["scroll"] <= 375 and page["wide"] == []
     assert page["approve"][0] >= 300 and page["approve"][1] >= 44  # a big button for a thumb
     assert page["password"][0] >= 300
+
+
+def test_a_busy_database_at_the_final_posting_is_a_retry_not_a_crash(people, make_workflow, submit, monkeypatch):
+    from django.db import OperationalError
+
+    import stockbook.approvals.service as svc
+
+    make_workflow([{"roles": ["财务主管"]}])
+    req = submit()
+
+    def deadlock(_req):
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setitem(svc.EXECUTORS, "document", deadlock)
+    r = login(people["fin1"]).post(f"/approvals/{req.pk}/approve/", {"a-level": "1", "a-password": pw(people["fin1"])})
+    assert r.status_code == 503 and "数据库繁忙" in r.content.decode()
+    req.refresh_from_db()
+    assert req.status == "pending" and not req.decisions.exists()
