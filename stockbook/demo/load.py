@@ -83,12 +83,48 @@ def logins_table(users: list[dict]) -> str:
     return "\n".join([line(head), "  ".join("-" * widths[k] for k in keys), *(line(u) for u in users)]) + "\n"
 
 
+def demo_approvals() -> str | None:
+    """The demo's approval workflow (purchase receipts over 50,000.00: 财务主管, then 管理层) and one receipt
+    the buyer submitted that waits in the chief's inbox. Idempotent."""
+    from django.contrib.auth.models import User
+
+    from stockbook.approvals.demo import ensure_demo_workflows
+    from stockbook.masterdata.models import Item, Supplier, Warehouse
+    from stockbook.posting.handlers.period import next_open_period
+
+    ensure_demo_workflows()
+    buyer = User.objects.filter(username="buyer").first()
+    books = Books()
+    if buyer is None or books.company is None:
+        return None
+    p = next_open_period(books)
+    day = f"{p // 100:04d}-{p % 100:02d}-05"
+    item = Item.objects.filter(active=True).order_by("code").first()
+    supplier = Supplier.objects.filter(active=True).order_by("code").first()
+    wh = Warehouse.objects.filter(active=True).order_by("code").first()
+    if not (item and supplier and wh):
+        return None
+    ref = f"CGRK-SP-{p}"
+    doc = {"type": "purchase_receipt", "ref": ref, "date": day, "supplier": supplier.code, "warehouse": wh.code,
+           "memo": "年末备货（大额，待审批）", "lines": [{"item": item.code, "qty": "2000", "unit_price": "36.50"}]}
+    try:
+        res = post(doc, books=books, user=buyer, source="web")
+    except DocError as e:
+        print(f"demo approval receipt {ref} rejected: {e.code} {e.message}", file=sys.stderr)
+        return None
+    return f"采购入库单 {ref} 73,000.00 元" if res.status == "pending" else None
+
+
 def load_demo(users_only: bool = False, out=sys.stdout) -> dict:
     counts = {}
     if not users_only:
         counts = post_demo()
         print(summary(counts), file=out, end="")
     users = ensure_users()
+    if not users_only:
+        pending = demo_approvals()
+        if pending:
+            print(f"\n待审批：{pending}（财务主管 chief 登录后在“审批”中处理）", file=out)
     print("\n演示账号 (demo logins):", file=out)
     print(logins_table(users), file=out, end="")
     return {**counts, "users": users}
