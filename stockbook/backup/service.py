@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,8 @@ def create_backup(dest: Path | str | None = None, *, keep: int | None = None, of
         _private(partial)
         _fsync(partial)
         os.replace(partial, final)
+    except (OSError, sqlite3.Error) as e:  # a full disk, an unreadable database: told, not a traceback
+        raise BackupError(f"the backup failed: {e}", 1) from e
     finally:
         partial.unlink(missing_ok=True)
 
@@ -301,15 +304,38 @@ class VerifyResult:
         return not self.differing
 
 
-def _reports_in_subprocess(url: str, the_plan: dict) -> dict[str, str]:
-    env = dict(os.environ, STOCKBOOK_DATABASE_URL=url)
-    env.setdefault("DJANGO_SETTINGS_MODULE", "stockbook.settings")
-    r = subprocess.run([sys.executable, "-m", "stockbook.backup.reportset"], input=json.dumps(the_plan),
-                       capture_output=True, text=True, env=env)
-    if r.returncode != 0:
-        tail = "\n".join(r.stderr.strip().splitlines()[-8:])
-        raise BackupError(f"reading the reports of the restored copy failed:\n{tail}", 1)
-    return json.loads(r.stdout)
+class ReportProcess:
+    """The report set of another database, computed by ``python -m stockbook.backup.reportset`` in a fresh
+    process (started at once; ``result()`` waits), so the caller can read the live reports meanwhile."""
+
+    def __init__(self, url: str, the_plan: dict):
+        env = dict(os.environ, STOCKBOOK_DATABASE_URL=url)
+        env.setdefault("DJANGO_SETTINGS_MODULE", "stockbook.settings")
+        self.proc = subprocess.Popen([sys.executable, "-m", "stockbook.backup.reportset"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.plan = json.dumps(the_plan)
+
+    def live_meanwhile(self, the_plan: dict) -> dict[str, str]:
+        """The live database's reports, read while the child works (the child is ended on failure)."""
+        from .reportset import report_set
+
+        try:
+            return report_set(the_plan)
+        except BaseException:
+            self.proc.kill()
+            self.proc.communicate()
+            raise
+
+    def result(self) -> dict[str, str]:
+        out, err = self.proc.communicate(self.plan)
+        if self.proc.returncode != 0:
+            tail = "\n".join(err.strip().splitlines()[-8:])
+            raise BackupError(f"reading the reports of the restored copy failed:\n{tail}", 1)
+        return json.loads(out)
+
+
+def reports_of(url: str, the_plan: dict) -> dict[str, str]:
+    return ReportProcess(url, the_plan).result()
 
 
 def _diff(key: str, live: str | None, restored: str | None, limit: int = 40) -> str:
@@ -329,7 +355,7 @@ def verify(file: Path | str | None = None, *, directory: Path | str | None = Non
     from django.db import connection
     from django.utils.timezone import localdate
 
-    from .reportset import live_span, plan, report_set
+    from .reportset import live_span, plan
 
     sd = _db(sd)
     backup = load(file) if file else load(latest(directory, sd).path)
@@ -349,20 +375,22 @@ def verify(file: Path | str | None = None, *, directory: Path | str | None = Non
                      + (" …" if len(changed) > 6 else "") + "): differences may be later work, not damage")
 
     the_plan = plan(live_span(), localdate())
-    live = report_set(the_plan)
     if kind == "sqlite":
         with tempfile.TemporaryDirectory(prefix="stockbook-verify-") as tmp:
             scratch = Path(tmp) / "scratch.db"
             sqlite_unpack(backup.path, scratch)
-            restored = _reports_in_subprocess(f"sqlite:///{scratch}", the_plan)
+            child = ReportProcess(f"sqlite:///{scratch}", the_plan)
+            live = child.live_meanwhile(the_plan)
+            restored = child.result()
     else:
         name = f"sb_verify_{os.getpid()}"
         pg_check_dump(backup.path)
         pg_create_database(sd, name)
         try:
-            scratch_sd = dict(sd, NAME=name)
-            pg_restore(backup.path, scratch_sd, clean=False)
-            restored = _reports_in_subprocess(pg_url(sd, name), the_plan)
+            pg_restore(backup.path, dict(sd, NAME=name), clean=False)
+            child = ReportProcess(pg_url(sd, name), the_plan)
+            live = child.live_meanwhile(the_plan)
+            restored = child.result()
         finally:
             pg_drop_database(sd, name)
 

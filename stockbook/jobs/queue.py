@@ -100,20 +100,22 @@ def configure(url: str | None = None) -> str:
 
 
 def close_db(fn):
-    """Fresh Django database connections around a task run by a worker (not in immediate mode, where
-    the caller's connection is in use)."""
+    """Fresh Django database connections around a task run by a worker — not in immediate mode nor
+    inside a transaction, where the caller's connection is in use."""
+
+    def fresh():
+        from django.db import close_old_connections, connection
+
+        if not huey.immediate and not connection.in_atomic_block:
+            close_old_connections()
 
     @wraps(fn)
     def inner(*args, **kwargs):
-        from django.db import close_old_connections
-
-        if not huey.immediate:
-            close_old_connections()
+        fresh()
         try:
             return fn(*args, **kwargs)
         finally:
-            if not huey.immediate:
-                close_old_connections()
+            fresh()
 
     return inner
 

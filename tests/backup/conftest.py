@@ -1,13 +1,7 @@
-"""Fixtures for backup tests: the test database with a real book posted through the importer, and
-helpers that rewrite a backup (to prove that verify notices) on SQLite and PostgreSQL alike."""
-import gzip
+"""Fixtures for backup tests: the test database with a real book posted through the importer, on SQLite
+and PostgreSQL alike."""
 import io
 import os
-import shutil
-import sqlite3
-import subprocess
-from contextlib import closing
-from pathlib import Path
 
 import pytest
 
@@ -86,42 +80,3 @@ def pg_scratch(sd, kind):
     yield name
     if kind == "postgresql":
         pg_drop_database(sd, name)
-
-
-def set_sha(path: Path):
-    """Make the manifest agree with the (rewritten) data file, as a careful forger would."""
-    import json
-
-    from stockbook.backup.service import manifest_path, sha256_of
-
-    mp = manifest_path(path)
-    m = json.loads(mp.read_text())
-    m["sha256"], m["size"] = sha256_of(path), path.stat().st_size
-    mp.write_text(json.dumps(m))
-
-
-def rewrite_backup(path: Path, sql: str, sd: dict, tmp: Path):
-    """Apply ``sql`` to the data inside a backup file, in place."""
-    from stockbook.backup import engines
-
-    if path.name.endswith(".sqlite.gz"):
-        db = tmp / "tamper.db"
-        engines.sqlite_unpack(path, db)
-        with closing(sqlite3.connect(db)) as con:
-            con.executescript(sql)
-            con.commit()
-        with open(db, "rb") as f, gzip.open(path, "wb") as z:
-            shutil.copyfileobj(f, z)
-        db.unlink()
-        return
-    name = f"sb_bk_tamper_{os.getpid()}"
-    engines.pg_create_database(sd, name)
-    try:
-        other = dict(sd, NAME=name)
-        engines.pg_restore(path, other, clean=False)
-        with engines.pg_connect(other, autocommit=True) as con:
-            con.execute(sql)
-        subprocess.run(["pg_dump", "-Fc", "-f", str(path), *engines.pg_args(sd), f"--dbname={name}"],
-                       env=engines.pg_env(sd), check=True)
-    finally:
-        engines.pg_drop_database(sd, name)

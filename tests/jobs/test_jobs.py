@@ -55,7 +55,7 @@ def test_storage_comes_from_the_url(tmp_path):
     assert queue.describe_url("redis://:s3cret@host:6379/0") == "redis://:***@host:6379/0"
 
 
-@pytest.mark.django_db(transaction=True)
+@DB
 def test_backup_task_rotates_and_copies_off_site(tmp_path):
     queue.huey.immediate = True
     local, off = tmp_path / "local", tmp_path / "off"
@@ -114,7 +114,7 @@ def redis_or_skip():
         pytest.skip("Redis is not running on 127.0.0.1:6379 (`make services` starts it)")
 
 
-@pytest.mark.django_db(transaction=True)
+@DB
 def test_redis_backend_runs_the_backup_task_from_the_queue(tmp_path):
     import redis
 
@@ -135,7 +135,7 @@ def test_redis_backend_runs_the_backup_task_from_the_queue(tmp_path):
         queue.huey.flush()
 
 
-@pytest.mark.django_db(transaction=True)
+@DB
 def test_run_once_and_list_from_the_command_line(tmp_path):
     rc, out, err = cli("jobs", "run-once", "backup", "--arg", f"dest={tmp_path / 'b'}", "--arg", "keep=1")
     assert rc == 0, err
