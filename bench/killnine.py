@@ -84,6 +84,22 @@ def _run(*args, **kw):
     return subprocess.run([*STOCKBOOK, *args], cwd=ROOT, capture_output=True, text=True, **kw)
 
 
+def _documents(url: str) -> int:
+    """How many documents are committed (read by another connection, as any other client would)."""
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        con = sqlite3.connect(f"file:{url[len('sqlite:///'):]}?mode=ro", uri=True, timeout=5)
+        try:
+            return con.execute("SELECT COUNT(*) FROM posting_document").fetchone()[0]
+        finally:
+            con.close()
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        return con.execute("SELECT COUNT(*) FROM posting_document").fetchone()[0]
+
+
 def kill_runs(url: str, runs: int, docs: int = 300, seed: int = 1, log=print) -> dict:
     """``runs`` imports of ``docs`` new documents each, killed at a random moment; after each, `stockbook
     check`. Returns {"runs", "killed", "posted", "problems": [...]} (problems empty when whole)."""
@@ -99,9 +115,14 @@ def kill_runs(url: str, runs: int, docs: int = 300, seed: int = 1, log=print) ->
             path = Path(tmp) / f"run{i}.jsonl"
             _write(path, chunk(i, docs))
             files.append(path)
+            before = _documents(url)
             proc = subprocess.Popen([*STOCKBOOK, "--db", url, "import", str(path)], cwd=ROOT, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
-            time.sleep(from_rnd.uniform(1.2, 3.5))  # start-up takes about a second: the kill lands mid-import
+            # wait until the import has posted something (start-up takes a second or two), then kill it at a
+            # random moment of the next half second: every kill lands while documents are being posted
+            while proc.poll() is None and _documents(url) == before:
+                time.sleep(0.02)
+            time.sleep(from_rnd.uniform(0.0, 0.5))
             if proc.poll() is None:
                 os.kill(proc.pid, signal.SIGKILL)
                 killed += 1
