@@ -11,5 +11,7 @@ class ApprovalsConfig(AppConfig):
 
         from stockbook.notify.events import register_event
 
+        from . import actions  # noqa: F401  (registers the void and reopen executors)
+
         register_event("approval.failed", _("Approved document could not be posted"))
         register_event("approval.cancelled", _("Approval request withdrawn"))

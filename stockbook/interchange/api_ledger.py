@@ -173,18 +173,17 @@ def list_periods(request):
     return json_response(body)
 
 
-@router.post("/periods/{period}/reopen", tags=["ledger"], summary="Reopen (反结账) the latest closed period",
-             openapi_extra={"responses": {403: _json(ERROR_SCHEMA, "Not allowed"), 422: _json(ERROR_SCHEMA, "Rejected")},
+@router.post("/periods/{period}/reopen", tags=["ledger"],
+             summary="Ask to reopen (反结账) the latest closed period: an approved action (202 pending)",
+             openapi_extra={"responses": {202: _json({"type": "object"}, "Submitted for approval"),
+                                          403: _json(ERROR_SCHEMA, "Not allowed"), 422: _json(ERROR_SCHEMA, "Rejected")},
                             "parameters": [IDEMPOTENCY_PARAM]})
-def reopen(request, period: str):
-    from stockbook.posting.handlers.period import reopen_period
+def reopen(request, period: str, reason: str = ""):
+    from stockbook.approvals.actions import request_reopen
 
     def fn():
-        check_text(period)
-        from stockbook.access.policy import require
-
-        require(request.auth, "period_reopen")
-        row = reopen_period(period, user=request.auth)
-        return json_response(ser_period(row))
+        check_text(period, reason)
+        req = request_reopen(period, request.auth, reason)
+        return json_response({"status": "pending", "approval": req.pk, "period": period}, 202)
 
     return idempotent(request, lambda: run_write(fn))

@@ -42,6 +42,7 @@ urlpatterns = [
     path("documents/new/", lr(documents.document_choose), name="document_choose"),
     path("documents/new/<str:type>/", lr(documents.document_new), name="document_new"),
     path("documents/<int:pk>/", cap(documents.document_detail, "view_documents"), name="document_detail"),
+    path("documents/<int:pk>/void/", cap(documents.document_void, "view_documents"), name="document_void"),
     # JSON helpers of the document forms
     path("stock/items/search", lr(stock_api.item_search), name="stock_search"),
     path("stock/items/barcode", lr(stock_api.item_barcode), name="stock_barcode"),

@@ -140,12 +140,23 @@ def test_periods_and_reopen(api, admin_api, booked):
     accountant.groups.add(Group.objects.get(name="财务"))
     r = Api(Client(), ApiToken.issue(accountant, "t")[1]).post("/periods/2026-01/reopen")
     assert r.status_code == 403 and r.json()["error"] == "not_allowed"
-    r = admin_api.post("/periods/2025-12/reopen")
+    r = admin_api.post("/periods/2025-12/reopen?reason=x")
     assert r.status_code == 422 and r.json()["error"] == "invalid_value"
-    r = admin_api.post("/periods/2026-1/reopen")
+    r = admin_api.post("/periods/2026-1/reopen?reason=x")
     assert r.status_code == 422 and r.json()["error"] == "invalid_value"
-    r = admin_api.post("/periods/2026-01/reopen")
-    assert r.status_code == 200 and r.json()["status"] == "open"
+    r = admin_api.post("/periods/2026-01/reopen")  # a reason is needed
+    assert r.status_code == 422 and r.json()["error"] == "invalid_value"
+    # 反结账 is an approved action: asked for (checked at once), carried out on the final approval
+    chief = User.objects.create_user("chief", password="pw-secret-4")
+    chief.groups.add(Group.objects.get(name="财务主管"))
+    r = admin_api.post("/periods/2026-01/reopen?reason=" + "补录漏记的发票")
+    assert r.status_code == 202 and r.json()["status"] == "pending", r.content
+    assert api.get("/periods").json()["items"][0]["status"] == "closed"
+    from stockbook.approvals.models import ApprovalRequest
+    from stockbook.approvals.service import approve
+
+    approve(ApprovalRequest.objects.get(pk=r.json()["approval"]), chief, "pw-secret-4")
+    assert api.get("/periods").json()["items"][0]["status"] == "open"
     assert api.post("/documents", jr("J4", "2026-01-25", "1001", "1002", "1.00")).status_code == 201
 
 

@@ -351,7 +351,25 @@ def document_detail(request, pk):
         "party": doc.supplier or doc.customer, "can_copy": doc.type in DOC_TYPES and policy.can_post(request.user, doc.type),
         "followups": [f for f in _followups(doc) if policy.can_post(request.user, f[1])],
         "show_price": show_price, "show_cost": show_cost, "show_books": show_books,
+        "can_void": doc.status == Document.POSTED and policy.can_post(request.user, doc.type),
     })
+
+
+def document_void(request, pk):
+    """作废 (POST, with a reason): asks for the approval; the final approval voids by reversal."""
+    from django.views.decorators.http import require_POST  # noqa: F401
+
+    from stockbook.approvals.actions import request_void
+
+    doc = get_object_or_404(Document, pk=pk)
+    if request.method == "POST":
+        try:
+            req = request_void(doc, request.user, request.POST.get("reason", ""))
+        except DocError as e:
+            messages.error(request, e.message)
+        else:
+            messages.success(request, _("Voiding was submitted for approval (request %(n)s).") % {"n": req.pk})
+    return redirect("web:document_detail", pk=pk)
 
 
 def _detail_cols(doc, lines) -> set:

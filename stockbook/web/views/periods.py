@@ -62,11 +62,14 @@ def period_close(request):
 
 @require_POST
 def period_reopen(request):
+    """反结账 is an approved action: this asks for it (checked at once); the final approval reopens."""
+    from stockbook.approvals.actions import request_reopen
+
     label = request.POST.get("period", "")
     try:
-        reopen_period(label, request.user)
+        req = request_reopen(label, request.user, request.POST.get("reason", ""))
     except DocError as e:
         messages.error(request, e.message)
     else:
-        messages.success(request, _("Period %(p)s reopened.") % {"p": label})
+        messages.success(request, _("Reopening %(p)s was submitted for approval (request %(n)s).") % {"p": label, "n": req.pk})
     return redirect("web:periods")
