@@ -133,13 +133,15 @@ def kill_runs(url: str, runs: int, docs: int = 300, seed: int = 1, log=print) ->
                 break
             if (i + 1) % 10 == 0:
                 log(f"  {i + 1} runs, {killed} killed mid-import, books whole")
-        # the rest of every file: what a killed import did not post is posted now, nothing twice
+        # the rest of the last files: what a killed import did not post is posted now, nothing twice (all the
+        # files would re-post earlier days' documents as backdated ones: a benchmark of its own)
+        files = files[-3:]
         for path in files:
             _run("--db", url, "import", str(path))
         r = _run("--db", url, "check")  # with re-costing every item from scratch
         if r.returncode != 0:
             problems.append(f"final check: {r.stderr.strip()}")
-        again = [_run("--db", url, "import", str(p)).stdout.strip().splitlines()[-1] for p in files[:3]]
+        again = [_run("--db", url, "import", str(p)).stdout.strip().splitlines()[-1] for p in files]
         if any(not line.startswith("posted 0,") for line in again):
             problems.append(f"a second import posted again: {again}")
         return {"runs": runs, "killed": killed, "problems": problems}
