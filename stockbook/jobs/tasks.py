@@ -28,7 +28,26 @@ def backup(dest=None, keep=None, offsite=None) -> dict:
 
 
 def scheduled_backup() -> dict:
-    return run_backup()
+    """The daily backup; a failure is told to the people who run the system (manage_access), then raised
+    so that the worker retries it and logs it."""
+    try:
+        return run_backup()
+    except Exception as e:
+        _tell_backup_failed(e)
+        raise
+
+
+def _tell_backup_failed(error: Exception):
+    from django.contrib.auth.models import User
+    from django.db.models import Q
+
+    from stockbook.notify import notify
+
+    admins = list(User.objects.filter(Q(is_superuser=True) | Q(groups__permissions__codename="manage_access",
+                                                              groups__permissions__content_type__app_label="access"),
+                                      is_active=True).distinct())
+    if admins:
+        notify("backup.failed", recipients=admins, title="定时备份失败", body=f"错误：{error}\n请检查备份目录与磁盘空间，并手工运行 stockbook backup。")
 
 
 SCHEDULE = conf.schedule()
