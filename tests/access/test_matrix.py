@@ -5,7 +5,8 @@ stockbook/access/roles.py — the oracle is the table, the observations are real
 Data: two warehouses in two regions. Markers that appear only where their field group may show:
 - PRICE: the delivery's unit price 99.8765 and its amount 299.63;
 - COST:  the E1 stock value after the delivery, 86.42, and the delivery's cost 37.04;
-- NORTH: the warehouse 华北仓 (N1) and its stock value 38.89, outside the regional manager's scope.
+- NORTH: the warehouse 华北仓 (N1), outside the regional manager's scope;
+- BOOKS: voucher numbers (记-2026-01-…), whole-company books, only for those who may read them.
 """
 import io
 import json
@@ -67,6 +68,7 @@ def endpoints(docs):
     sb = f"?as_of={AS_OF}"
     rng = "?from=2026-01-01&to=2026-01-31"
     out = [
+        ("dashboard", "web", "/", "html", set(), {"books"}),
         ("document list", "web", "/documents/", "html", {"view_documents"}, {"price", "north"}),
         ("delivery page", "web", f"/documents/{docs['D-E1']}/", "html", {"view_documents"}, {"price", "cost"}),
         ("north receipt page", "web", f"/documents/{docs['R-N1']}/", "html", {"view_documents", "!scoped"}, set()),
@@ -93,14 +95,15 @@ def endpoints(docs):
     return out
 
 
-MARKERS = {"price": PRICE, "cost": COST, "north": NORTH}
+MARKERS = {"price": PRICE, "cost": COST, "north": NORTH, "books": ("记-2026-01-",)}
 
 
 def _expect(role, need, fields):
     caps = ROLES[role]
     scoped = role == "区域经理"
     allowed = all((not scoped) if c == "!scoped" else c in caps for c in need)
-    shows = {"price": "view_price" in caps, "cost": "view_cost" in caps, "north": not scoped}
+    shows = {"price": "view_price" in caps, "cost": "view_cost" in caps, "north": not scoped,
+             "books": {"view_books", "view_cost"} <= caps and not scoped}
     return allowed, {f: shows[f] for f in fields}
 
 

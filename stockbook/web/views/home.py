@@ -17,20 +17,28 @@ from .common import apply_doc_error, current_open_period
 
 
 def home(request):
+    from stockbook.access import policy
+
     company = Company.current()
     open_p = current_open_period()
+    books = policy.can(request.user, "view_books") and policy.sees_cost(request.user) and not policy.scoped(request.user)
+    scope = policy.warehouse_ids(request.user)
+    warehouses = Warehouse.objects.filter(active=True)
+    if scope is not None:
+        warehouses = warehouses.filter(pk__in=scope)
     counts = [
         (_("Items"), Item.objects.filter(active=True).count(), reverse("web:master_list", args=["items"])),
-        (_("Warehouses"), Warehouse.objects.filter(active=True).count(), reverse("web:master_list", args=["warehouses"])),
+        (_("Warehouses"), warehouses.count(), reverse("web:master_list", args=["warehouses"])),
         (_("Suppliers"), Supplier.objects.filter(active=True).count(), reverse("web:master_list", args=["suppliers"])),
         (_("Customers"), Customer.objects.filter(active=True).count(), reverse("web:master_list", args=["customers"])),
-        (_("Accounts"), Account.objects.filter(active=True).count(), reverse("web:account_list")),
-        (_("Vouchers"), Voucher.objects.count(), reverse("web:voucher_list")),
     ]
-    ctx = {"company": company, "open_period": open_p, "counts": counts,
-           "open_vouchers": Voucher.objects.filter(period=open_p).count() if open_p else 0,
+    if books:  # the books are whole-company money: only for those who may read them
+        counts += [(_("Accounts"), Account.objects.filter(active=True).count(), reverse("web:account_list")),
+                   (_("Vouchers"), Voucher.objects.count(), reverse("web:voucher_list"))]
+    ctx = {"company": company, "open_period": open_p, "counts": counts, "books": books,
+           "open_vouchers": Voucher.objects.filter(period=open_p).count() if open_p and books else 0,
            "last_closed": Period.objects.filter(status=Period.CLOSED).order_by("-period").first(),
-           "recent": Voucher.objects.order_by("-created_at", "-id")[:8]}
+           "recent": Voucher.objects.order_by("-created_at", "-id")[:8] if books else []}
     return render(request, "web/home.html", ctx)
 
 
