@@ -131,6 +131,11 @@ def ref_lines(request):
         "supplier", "customer", "warehouse").first()
     if doc is None:
         return _err(f"单据 {request.GET.get('ref', '')} 不存在")
+    from stockbook.access import policy
+
+    if not policy.can_see_document(request.user, doc):
+        return _err("该单据不在您的数据范围内", 403)
+    show_price = policy.sees_price(request.user)
     used = used_qty(doc)
     lines = []
     for ln in doc.lines.select_related("item").prefetch_related("item__units").order_by("line_no"):
@@ -140,7 +145,8 @@ def ref_lines(request):
         left_in_unit = _in_unit(left, Decimal(factor))
         lines.append({
             "line": ln.line_no, "item": info, "uom": ln.uom if left_in_unit is not None else ln.item.uom,
-            "qty": fmt_qty(ln.qty), "line_uom": ln.uom, "qty_base": fmt_qty(ln.qty_base), "unit_price": ln.unit_price,
+            "qty": fmt_qty(ln.qty), "line_uom": ln.uom, "qty_base": fmt_qty(ln.qty_base),
+            "unit_price": ln.unit_price if show_price else None,
             "remaining_base": fmt_qty(left), "remaining": left_in_unit if left_in_unit is not None else fmt_qty(left),
             "warehouse": ln.warehouse.code if ln.warehouse_id else None,
         })
@@ -156,7 +162,10 @@ def open_documents(request):
     typ = request.GET.get("type", "")
     if typ not in ("purchase_receipt", "sales_delivery", "stock_count"):
         return _err("unsupported type", 400)
+    from stockbook.access import policy
+
     qs = Document.objects.filter(type=typ, status=Document.POSTED).select_related("supplier", "customer", "warehouse")
+    qs = policy.filter_documents(request.user, qs)
     party = request.GET.get("party", "").strip()
     if party:
         qs = qs.filter(Q(supplier__code=party) | Q(customer__code=party))
@@ -181,9 +190,13 @@ def open_documents(request):
 
 def open_invoices(request):
     """?type=sales_invoice|purchase_invoice&party=CODE → the party's invoices with an open amount (gross − allocations)."""
+    from stockbook.access import policy
+
     typ = request.GET.get("type", "")
     if typ not in ("sales_invoice", "purchase_invoice"):
         return _err("unsupported type", 400)
+    if not policy.sees_price(request.user):
+        return _err("没有查看单价与金额的权限", 403)
     model = Customer if typ == "sales_invoice" else Supplier
     party = model.objects.filter(code=request.GET.get("party", "").strip()).first()
     if party is None:
