@@ -158,3 +158,9 @@ def test_master_list_paging(web, company, post_json, kind):
     html = web.get(f"/{kind}/").content.decode()
     assert "下一页" in html
     assert "Z054" in web.get(f"/{kind}/?page=2").content.decode()
+
+
+def test_the_current_page_is_marked_in_the_navigation(web, company):
+    html = web.get("/documents/").content.decode()
+    assert '<a href="/documents/" class="active" aria-current="page">' in html
+    assert 'class=&quot;' not in html

@@ -53,7 +53,9 @@ def navlink(context, url_name, label, exact=False, kind=None, arg=None):
     url = reverse(url_name, kwargs={"kind": kind} if kind else None, args=[arg] if arg else None)
     path = context["request"].path
     active = path == url if (exact or url == "/") else path.startswith(url)
-    return format_html('<a href="{}"{}>{}</a>', url, ' class="active"' if active else "", label)
+    if active:
+        return format_html('<a href="{}" class="active" aria-current="page">{}</a>', url, label)
+    return format_html('<a href="{}">{}</a>', url, label)
 
 
 @register.filter
