@@ -134,15 +134,29 @@ def channel_list(request):
     })
 
 
+def _channel_fields(ch) -> dict:
+    """What the audit trail keeps of a robot channel: everything but the secret (only whether one is set)."""
+    return {"name": ch.name, "kind": ch.kind, "url": ch.url, "sign": ch.sign, "secret_set": bool(ch.secret),
+            "enabled": ch.enabled, "events": list(ch.events or [])}
+
+
 @staff_required
 def channel_edit(request, pk=None):
     company = _company_or_redirect(request)
     if company is None:
         return redirect("web:company")
     channel = get_object_or_404(Channel, pk=pk, company=company) if pk else Channel(company=company)
+    before = _channel_fields(channel) if pk else None
     form = ChannelForm(request.POST or None, instance=channel)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        from django.db import transaction
+
+        from stockbook.audit import record
+
+        with transaction.atomic():
+            form.save()
+            record("update" if pk else "create", form.instance, user=request.user, request=request, before=before,
+                   after=_channel_fields(form.instance))
         messages.success(request, _("Channel “%(name)s” saved.") % {"name": form.instance.name})
         return redirect("notify:channels")
     return render(request, "notify/channel_form.html", {"form": form, "channel": channel})
@@ -153,7 +167,13 @@ def channel_edit(request, pk=None):
 def channel_delete(request, pk):
     channel = get_object_or_404(Channel, pk=pk, company=Company.current())
     name = channel.name
-    channel.delete()
+    from django.db import transaction
+
+    from stockbook.audit import record
+
+    with transaction.atomic():
+        record("delete", channel, user=request.user, request=request, before=_channel_fields(channel))
+        channel.delete()
     messages.success(request, _("Channel “%(name)s” deleted.") % {"name": name})
     return redirect("notify:channels")
 

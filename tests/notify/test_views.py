@@ -163,6 +163,13 @@ def test_create_edit_keeps_secret_test_and_delete(boss_web, acme, robots):
 
     r = boss_web.post(f"/notifications/channels/{ch.pk}/delete", follow=True)
     assert not Channel.objects.exists() and "已删除" in r.content.decode()
+    # every change of a channel is in the audit trail, without its secret
+    from stockbook.audit.models import AuditEntry
+
+    entries = list(AuditEntry.objects.filter(object_id=str(ch.pk), object_type="notify.channel").order_by("seq"))
+    assert [e.action for e in entries] == ["create", "update", "delete"]
+    assert all(fakerobots.DINGTALK_SECRET not in (e.before or "") + (e.after or "") for e in entries)
+    assert "财务审批群" in entries[1].after
 
 
 def test_failed_test_message_shows_the_platform_error(boss_web, channel, robots):
