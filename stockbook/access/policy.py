@@ -61,6 +61,28 @@ def warehouse_ids(user) -> set[int] | None:
     return out
 
 
+def visible_warehouses(user, qs=None):
+    """``qs`` (default: all warehouses, by code) narrowed to the user's scope."""
+    from stockbook.masterdata.models import Warehouse
+
+    qs = Warehouse.objects.order_by("code") if qs is None else qs
+    ids = warehouse_ids(user)
+    return qs if ids is None else qs.filter(pk__in=ids)
+
+
+def can_read_books(user) -> bool:
+    """The books (ledger, vouchers, trial balance, reconcile) are whole-company money: view_books and
+    view_cost, and no warehouse scope."""
+    return can(user, "view_books") and can(user, "view_cost") and not scoped(user)
+
+
+def require_books(user):
+    require(user, "view_books")
+    require(user, "view_cost")
+    if scoped(user):
+        raise DocError("not_allowed", _("The books cover every warehouse; your data scope is limited to some warehouses."))
+
+
 def scoped(user) -> bool:
     return warehouse_ids(user) is not None
 
@@ -81,7 +103,8 @@ def check_warehouse(user, warehouse_id, field="warehouse", line=None):
 
 
 def filter_documents(user, qs):
-    """Documents the user may see: by type (their capabilities) and by warehouse (their scope)."""
+    """Documents the user may see by warehouse (their scope); the capability to see documents at all is
+    checked by the page or endpoint."""
     from django.db.models import Q
 
     ids = warehouse_ids(user)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from stockbook.core.errors import DocError
 
-from .policy import can, require, warehouse_ids
+from .policy import can, require, require_books, warehouse_ids
 
 STOCK_REPORTS = {"stock-balance", "stock-summary", "item-ledger", "moves"}
 BOOK_REPORTS = {"trial-balance", "general-ledger", "detail-ledger", "reconcile"}
@@ -19,10 +19,7 @@ def check_report(user, name: str, params: dict) -> dict:
     if user is None:
         return params
     if name in BOOK_REPORTS:
-        require(user, "view_books")
-        require(user, "view_cost")
-        if warehouse_ids(user) is not None:
-            raise DocError("not_allowed", _("The books cover every warehouse; your data scope is limited to some warehouses."))
+        require_books(user)
         return params
     require(user, "view_stock_reports")
     ids = warehouse_ids(user)

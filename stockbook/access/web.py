@@ -1,5 +1,5 @@
-"""Page guards: ``requires("view_books")(view)`` = logged in + the capability, else a 403 page that
-says which right is missing (in the user's language)."""
+"""Page guards: ``requires("doc_sales")(view)`` = logged in + the capability, else a 403 page that says
+which right is missing (in the user's language)."""
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
@@ -7,24 +7,24 @@ from django.shortcuts import render
 
 from stockbook.core.errors import DocError
 
-from .models import CAPABILITIES
-from .policy import can
+from .policy import require, require_books
 
 
 def forbidden(request, message: str):
     return render(request, "web/forbidden.html", {"message": message}, status=403)
 
 
-def requires(*caps):
+def requires(*caps, books=False):
+    """Logged in, holding every capability (and, with ``books``, allowed to read the books), else a 403
+    page; a ``not_allowed`` DocError raised by the view gives the same page."""
     def deco(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            for cap in caps:
-                if not can(request.user, cap):
-                    from django.utils.translation import gettext as _
-
-                    return forbidden(request, _("You do not have the right: %(right)s") % {"right": CAPABILITIES[cap]})
             try:
+                for cap in caps:
+                    require(request.user, cap)
+                if books:
+                    require_books(request.user)
                 return view(request, *args, **kwargs)
             except DocError as e:
                 if e.code == "not_allowed":

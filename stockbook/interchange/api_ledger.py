@@ -88,13 +88,10 @@ def get_voucher(request, voucher_id: int):
 
 
 def _books_reader(request):
-    """Vouchers are the books: view_books and view_cost, and no warehouse scope (vouchers span warehouses)."""
-    from stockbook.access.policy import require, scoped
+    """Vouchers are the books (stockbook.access.policy.require_books)."""
+    from stockbook.access.policy import require_books
 
-    require(request.auth, "view_books")
-    require(request.auth, "view_cost")
-    if scoped(request.auth):
-        raise DocError("not_allowed", "凭证涵盖所有仓库，数据范围受限的用户不能查看")
+    require_books(request.auth)
 
 
 EXT = {"csv": "csv", "xlsx": "xlsx", "pdf": "pdf", "table": "txt"}

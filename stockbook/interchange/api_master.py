@@ -209,11 +209,9 @@ def _register(res: Resource):
         if active is not None:
             qs = qs.filter(active=active)
         if res.model is Warehouse:
-            from stockbook.access.policy import warehouse_ids
+            from stockbook.access.policy import visible_warehouses
 
-            scope = warehouse_ids(request.auth)
-            if scope is not None:
-                qs = qs.filter(pk__in=scope)
+            qs = visible_warehouses(request.auth, qs)
         qs = qs.order_by("code")
         return json_response({"count": qs.count(), "items": [res.serialize(r) for r in qs[offset:offset + limit]]})
 
@@ -222,10 +220,9 @@ def _register(res: Resource):
     def get_view(request, code: str):
         rec = _get(res, code)
         if rec is not None and res.model is Warehouse:
-            from stockbook.access.policy import warehouse_ids
+            from stockbook.access.policy import visible_warehouses
 
-            scope = warehouse_ids(request.auth)
-            if scope is not None and rec.pk not in scope:
+            if not visible_warehouses(request.auth, Warehouse.objects.filter(pk=rec.pk)).exists():
                 rec = None
         if rec is None:
             return not_found(f"{res.type} 编码 {code} 不存在")

@@ -141,9 +141,9 @@ def _check_access(obj: dict, typ: str, user):
     lines = obj.get("lines")
     if isinstance(lines, list):
         where += [("warehouse", ln.get("warehouse"), i) for i, ln in enumerate(lines, 1) if isinstance(ln, dict)]
-    for field, code, line in where:
+    for key, code, line in where:
         if isinstance(code, str) and code not in codes:
-            raise DocError("not_allowed", f"仓库 {code} 不在您的数据范围内", field=field, line=line)
+            raise DocError("not_allowed", f"仓库 {code} 不在您的数据范围内", field=key, line=line)
 
 
 def _post(obj, books: Books, user, source) -> PostResult:

@@ -25,11 +25,12 @@ def lr(view):
     return login_required(view)
 
 
-def cap(view, *caps):
-    """Logged in and holding every capability (stockbook.access), else a 403 page."""
+def cap(view, *caps, books=False):
+    """Logged in and holding every capability (stockbook.access; ``books``: may read the books), else a
+    403 page."""
     from stockbook.access.web import requires
 
-    return requires(*caps)(view)
+    return requires(*caps, books=books)(view)
 
 
 urlpatterns = [
@@ -40,7 +41,7 @@ urlpatterns = [
     # business documents
     path("documents/", cap(documents.document_list, "view_documents"), name="document_list"),
     path("documents/new/", lr(documents.document_choose), name="document_choose"),
-    path("documents/new/<str:type>/", lr(documents.document_new), name="document_new"),
+    path("documents/new/<str:type>/", cap(documents.document_new), name="document_new"),
     path("documents/<int:pk>/", cap(documents.document_detail, "view_documents"), name="document_detail"),
     path("documents/<int:pk>/void/", cap(documents.document_void, "view_documents"), name="document_void"),
     # JSON helpers of the document forms
@@ -65,20 +66,20 @@ urlpatterns = [
     path("accounts/<int:pk>/", cap(accounts.account_edit, "manage_accounts"), name="account_edit"),
     path("accounts/<int:pk>/delete/", cap(accounts.account_delete, "manage_accounts"), name="account_delete"),
     # vouchers
-    path("vouchers/", cap(vouchers.voucher_list, "view_books"), name="voucher_list"),
+    path("vouchers/", cap(vouchers.voucher_list, books=True), name="voucher_list"),
     path("vouchers/new/", cap(vouchers.voucher_new, "voucher_make"), name="voucher_new"),
-    path("vouchers/<int:pk>/", cap(vouchers.voucher_detail, "view_books"), name="voucher_detail"),
+    path("vouchers/<int:pk>/", cap(vouchers.voucher_detail, books=True), name="voucher_detail"),
     path("vouchers/<int:pk>/audit/", cap(vouchers.voucher_audit, "voucher_audit"), name="voucher_audit"),
     path("vouchers/<int:pk>/unaudit/", cap(vouchers.voucher_unaudit, "voucher_audit"), name="voucher_unaudit"),
-    path("vouchers/<int:pk>/print/", cap(vouchers.voucher_print, "view_books"), name="voucher_print"),
-    path("vouchers/<int:pk>/pdf/", cap(vouchers.voucher_pdf_view, "view_books", "export"), name="voucher_pdf"),
-    path("vouchers/no/<str:number>/", cap(vouchers.voucher_by_number, "view_books"), name="voucher_by_number"),
+    path("vouchers/<int:pk>/print/", cap(vouchers.voucher_print, books=True), name="voucher_print"),
+    path("vouchers/<int:pk>/pdf/", cap(vouchers.voucher_pdf_view, "export", books=True), name="voucher_pdf"),
+    path("vouchers/no/<str:number>/", cap(vouchers.voucher_by_number, books=True), name="voucher_by_number"),
     # books
-    path("reports/trial-balance/", cap(reports.report_page, "view_books", "view_cost"), {"name": "trial-balance"}, name="trial_balance"),
-    path("reports/general-ledger/", cap(reports.report_page, "view_books", "view_cost"), {"name": "general-ledger"}, name="general_ledger"),
-    path("reports/detail-ledger/", cap(reports.report_page, "view_books", "view_cost"), {"name": "detail-ledger"}, name="detail_ledger"),
-    path("reports/<str:name>/export/<str:fmt>/", cap(reports.report_export, "view_books", "view_cost", "export"), name="report_export"),
-    path("periods/", cap(periods.periods, "view_books"), name="periods"),
+    path("reports/trial-balance/", cap(reports.report_page, books=True), {"name": "trial-balance"}, name="trial_balance"),
+    path("reports/general-ledger/", cap(reports.report_page, books=True), {"name": "general-ledger"}, name="general_ledger"),
+    path("reports/detail-ledger/", cap(reports.report_page, books=True), {"name": "detail-ledger"}, name="detail_ledger"),
+    path("reports/<str:name>/export/<str:fmt>/", cap(reports.report_export, "export", books=True), name="report_export"),
+    path("periods/", cap(periods.periods, books=True), name="periods"),
     path("periods/close/", cap(periods.period_close, "period_close"), name="period_close"),
     path("periods/reopen/", cap(periods.period_reopen, "period_reopen"), name="period_reopen"),
 ]

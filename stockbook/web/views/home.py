@@ -21,11 +21,8 @@ def home(request):
 
     company = Company.current()
     open_p = current_open_period()
-    books = policy.can(request.user, "view_books") and policy.sees_cost(request.user) and not policy.scoped(request.user)
-    scope = policy.warehouse_ids(request.user)
-    warehouses = Warehouse.objects.filter(active=True)
-    if scope is not None:
-        warehouses = warehouses.filter(pk__in=scope)
+    books = policy.can_read_books(request.user)
+    warehouses = policy.visible_warehouses(request.user, Warehouse.objects.filter(active=True))
     counts = [
         (_("Items"), Item.objects.filter(active=True).count(), reverse("web:master_list", args=["items"])),
         (_("Warehouses"), warehouses.count(), reverse("web:master_list", args=["warehouses"])),

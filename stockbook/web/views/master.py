@@ -65,11 +65,9 @@ def master_list(request, kind):
     k = _kind(kind)
     qs = k["model"].objects.select_related(*k["related"]).order_by("code")
     if kind == "warehouses":
-        from stockbook.access.policy import warehouse_ids
+        from stockbook.access.policy import visible_warehouses
 
-        scope = warehouse_ids(request.user)
-        if scope is not None:
-            qs = qs.filter(pk__in=scope)
+        qs = visible_warehouses(request.user, qs)
     q = request.GET.get("q", "").strip()
     if q:
         cond = Q()

@@ -10,7 +10,6 @@ from stockbook.core.errors import DocError
 from stockbook.ledger.models import Period, Voucher
 from stockbook.masterdata.models import Company
 from stockbook.posting.fields import period_str
-from stockbook.posting.handlers.period import reopen_period
 from stockbook.posting.service import post
 
 from .common import current_open_period, month_range, next_month

@@ -92,11 +92,10 @@ def availability(request):
 
     ``qty`` is the stock-balance quantity at the end of the date; ``available`` the most an issue dated
     then can take without any later point going negative (≤ qty)."""
-    from stockbook.access.policy import warehouse_ids
+    from stockbook.access.policy import visible_warehouses
 
-    wh = Warehouse.objects.filter(code=request.GET.get("warehouse", "").strip()).first()
-    scope = warehouse_ids(request.user)
-    if wh is None or (scope is not None and wh.pk not in scope):
+    wh = visible_warehouses(request.user).filter(code=request.GET.get("warehouse", "").strip()).first()
+    if wh is None:
         return _err("unknown warehouse")
     d = parse_day(request.GET.get("date")) or date.today()
     codes = [c for c in (request.GET.get("items", "").split(",")) if c.strip()][:200]
