@@ -1,7 +1,7 @@
 """审核 / 反审核 of vouchers: a separate right from making them (voucher_audit vs voucher_make), never by
-the voucher's maker (segregation of duties) unless the company runs as one person
-(``STOCKBOOK_ALLOW_SELF_APPROVAL``), never in a closed month. Every change goes to the audit trail."""
-from django.conf import settings
+the voucher's maker (segregation of duties) unless the company runs as one person (the one switch
+approvals use too: ``STOCKBOOK_ALLOW_SELF_APPROVAL`` or the company setting 允许制单人审批), never in a
+closed month. Every change goes to the audit trail."""
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,7 +11,9 @@ from .models import Period, Voucher
 
 
 def self_approval_allowed() -> bool:
-    return bool(getattr(settings, "STOCKBOOK_ALLOW_SELF_APPROVAL", False))
+    from stockbook.approvals.conf import allow_self_approval
+
+    return allow_self_approval()
 
 
 def _locked(voucher_id: int) -> Voucher:

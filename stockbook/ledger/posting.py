@@ -42,6 +42,8 @@ def next_number(word: str, period: int, count: int = 1) -> int:
         return cur.fetchone()[0]
 
 
+_VOUCHER_COLUMNS = ("word", "period", "number", "date", "kind", "memo", "document_id", "debit_total", "credit_total",
+                   "created_by_id", "created_at")
 _LINE_COLUMNS = ("voucher_id", "line_no", "account_id", "debit", "credit", "summary", "date", "period", "customer_id",
                  "supplier_id", "item_id", "warehouse_id", "department_id", "document_id", "doc_line")
 _DIMS = ("customer_id", "supplier_id", "item_id", "warehouse_id", "department_id")
@@ -64,28 +66,32 @@ def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher
                 created_at=timezone.now())
     ops = connection.ops
     day = ops.adapt_datefield_value(when)
-    cols = ("word", "period", "number", "date", "kind", "memo", "document_id", "debit_total", "credit_total", "created_by_id", "created_at")
     with connection.cursor() as cur:
         cur.execute(
-            f"INSERT INTO {Voucher._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))}) RETURNING id",
+            f"INSERT INTO {Voucher._meta.db_table} ({', '.join(_VOUCHER_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(_VOUCHER_COLUMNS))}) RETURNING id",
             [v.word, v.period, v.number, day, v.kind, v.memo, v.document_id, debit, credit, v.created_by_id,
              ops.adapt_datetimefield_value(v.created_at)],
         )
         v.pk = cur.fetchone()[0]
     v._state.adding = False
-    own = document.pk if document else None
-    rows = [
-        (v.pk, i, ln.account_id, ln.debit, ln.credit, (ln.summary or memo)[:500], day, period,
-         *(ln.dims.get(k) for k in _DIMS), ln.source or own, ln.doc_line)
-        for i, ln in enumerate(lines, 1)
-    ]
+    _insert_lines(_line_rows(v.pk, day, period, lines, memo, document.pk if document else None))
+    add_turnover(period, lines)
+    return v
+
+
+def _line_rows(voucher_id: int, day, period: int, lines: list[VLine], memo: str, owner: int | None) -> list[tuple]:
+    """The VoucherLine rows (in ``_LINE_COLUMNS`` order) of one voucher; ``day`` already adapted."""
+    return [(voucher_id, i, ln.account_id, ln.debit, ln.credit, (ln.summary or memo)[:500], day, period,
+             *(ln.dims.get(k) for k in _DIMS), ln.source or owner, ln.doc_line) for i, ln in enumerate(lines, 1)]
+
+
+def _insert_lines(rows: list[tuple]):
     with connection.cursor() as cur:
         cur.executemany(
             f"INSERT INTO {VoucherLine._meta.db_table} ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_LINE_COLUMNS))})",
             rows,
         )
-    add_turnover(period, lines)
-    return v
 
 
 @dataclass
@@ -139,7 +145,6 @@ def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记",
         last = next_number(word, period, len(idx))
         for k, i in enumerate(idx):
             numbers[i] = (period, last - len(idx) + 1 + k)
-    cols = ("word", "period", "number", "date", "kind", "memo", "document_id", "debit_total", "credit_total", "created_by_id", "created_at")
     rows = []
     for i, sp in enumerate(specs):
         period, number = numbers[i]
@@ -149,7 +154,8 @@ def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记",
     table = Voucher._meta.db_table
     ids: dict[tuple[int, int], int] = {}
     with connection.cursor() as cur:
-        cur.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})", rows)
+        cur.executemany(f"INSERT INTO {table} ({', '.join(_VOUCHER_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_VOUCHER_COLUMNS))})",
+                        rows)
         for period, idx in sorted(by_period.items()):
             lo = min(numbers[i][1] for i in idx)
             hi = max(numbers[i][1] for i in idx)
@@ -160,18 +166,10 @@ def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记",
     line_rows = []
     turnover: dict[int, list[VLine]] = {}
     for i, sp in enumerate(specs):
-        period, _ = numbers[i]
-        vid = ids[numbers[i]]
-        day = ops.adapt_datefield_value(sp.when)
-        for n, ln in enumerate(sp.lines, 1):
-            line_rows.append((vid, n, ln.account_id, ln.debit, ln.credit, (ln.summary or sp.memo)[:500], day, period,
-                              *(ln.dims.get(k) for k in _DIMS), ln.source or sp.document_id, ln.doc_line))
+        period = numbers[i][0]
+        line_rows += _line_rows(ids[numbers[i]], ops.adapt_datefield_value(sp.when), period, sp.lines, sp.memo, sp.document_id)
         turnover.setdefault(period, []).extend(sp.lines)
-    with connection.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {VoucherLine._meta.db_table} ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_LINE_COLUMNS))})",
-            line_rows,
-        )
+    _insert_lines(line_rows)
     for period, lines in sorted(turnover.items()):
         add_turnover(period, lines)
     return [VoucherRef(ids[numbers[i]], word, numbers[i][0], numbers[i][1], sp.when, kind, sp.document_id)

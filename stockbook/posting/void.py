@@ -14,14 +14,14 @@ the final approval); called directly it is the approved action.
 """
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from stockbook.core.errors import DocError
+from stockbook.stock import engine as E
 from stockbook.stock.events import KINDS
 from stockbook.stock.models import OpenLine, StockMove
-from stockbook.stock.service import Costing, add_to_periods_many
+from stockbook.stock.service import Costing, insert_moves
 
 from .books import Books
 from .models import Document
@@ -70,12 +70,8 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
             costing = Costing(doc, user)
             try:
                 costing.replay_all(items)
-            except Exception as e:  # a CostError from the engine: later documents would go negative
-                from stockbook.stock import engine as E
-
-                if isinstance(e, E.CostError):
-                    raise DocError(e.code, f"作废后库存不足：{e.message}") from e
-                raise
+            except E.CostError as e:  # later documents would go negative without this one
+                raise DocError(e.code, f"作废后库存不足：{e.message}") from e
             OpenLine.objects.filter(item_id__in=items, line_key__startswith=f"{doc.pk}:").delete()
             v = resync(doc, [], when=doc.date, user=user, memo=memo)
             if v:
@@ -92,22 +88,10 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
 
 def _counter_moves(doc, user):
     """A red-ink counter-move for each of the document's moves (same date and time, negated)."""
-    moves = list(StockMove.objects.filter(document=doc, sub__lt=COUNTER_SUB).values_list(
-        "line", "sub", "item_id", "warehouse_id", "date", "time", "code", "qty", "value"))
-    if not moves:
-        return
-    ops = connection.ops
-    now = ops.adapt_datetimefield_value(timezone.now())
-    uid = user.pk if getattr(user, "pk", None) else None
-    rows, deltas = [], {}
-    for line, sub, item, wh, day, clock, code, qty, value in moves:
-        rows.append((doc.pk, line, sub + COUNTER_SUB, item, wh, ops.adapt_datefield_value(day), ops.adapt_timefield_value(clock),
-                     code, -qty, None if value is None else -value, uid, now))
-        deltas.setdefault(item, []).append((wh, day, -qty, -(value or 0)))
-    cols = ("document_id", "line", "sub", "item_id", "warehouse_id", "date", "time", "code", "qty", "value", "created_by_id", "created_at")
-    with connection.cursor() as cur:
-        cur.executemany(f"INSERT INTO {StockMove._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})", rows)
-    add_to_periods_many(deltas)
+    moves = StockMove.objects.filter(document=doc, sub__lt=COUNTER_SUB).values_list(
+        "line", "sub", "item_id", "warehouse_id", "date", "time", "code", "qty", "value")
+    insert_moves([(doc.pk, line, sub + COUNTER_SUB, item, wh, day, clock, code, -qty, None if value is None else -value)
+                  for line, sub, item, wh, day, clock, code, qty, value in moves], user)
 
 
 def _record(doc, user, reason, vouchers):

@@ -56,8 +56,12 @@ class Costing:
             st.state = book.dump()
             saved.append(st)
             books[item_id] = book
+        self._write(saved, books)
+
+    def _write(self, states, books):
+        """What a run leaves: its new moves, the item states, their open lines, other lines' results."""
         self._flush_moves()
-        save_states(saved)
+        save_states(states)
         save_open_lines(books)
         self._save_results()
 
@@ -73,10 +77,7 @@ class Costing:
             st.state = book.dump()
             saved.append(st)
             books[st.item_id] = book
-        self._flush_moves()
-        save_states(saved)
-        save_open_lines(books)
-        self._save_results()
+        self._write(saved, books)
 
     # -- the usual case ----------------------------------------------------------------------
     def _append(self, item_id, book, evs):
@@ -195,19 +196,8 @@ class Costing:
         else:
             for d in Document.objects.filter(pk__in=list(docs)).only("id", "date", "time"):
                 docs[d.id] = d
-        ops = connection.ops
-        user = self.user.pk if getattr(self.user, "pk", None) else None
-        now = ops.adapt_datetimefield_value(timezone.now())
-        cols = ("document_id", "line", "sub", "item_id", "warehouse_id", "date", "time", "code", "qty", "value", "created_by_id", "created_at")
-        rows, deltas = [], defaultdict(list)
-        for item_id, m in self._pending_moves:
-            d = docs[m.doc]
-            rows.append((m.doc, m.line, m.sub, item_id, m.wh, ops.adapt_datefield_value(d.date), ops.adapt_timefield_value(d.time),
-                         m.code, m.qty, m.value, user, now))
-            deltas[item_id].append((m.wh, d.date, m.qty, m.value or 0))
-        with connection.cursor() as cur:
-            cur.executemany(f"INSERT INTO {StockMove._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})", rows)
-        add_to_periods_many(deltas)
+        insert_moves([(m.doc, m.line, m.sub, item_id, m.wh, docs[m.doc].date, docs[m.doc].time, m.code, m.qty, m.value)
+                      for item_id, m in self._pending_moves], self.user)
         self._pending_moves = []
 
     def _sync_moves(self, item_id, moves, stored: dict, delete_missing: bool):
@@ -238,6 +228,25 @@ class Costing:
         add_to_periods(item_id, deltas)
         if new:
             self._insert_moves(item_id, new)
+
+
+def insert_moves(moves, user=None):
+    """Insert stock moves — (document, line, sub, item, warehouse, date, time, code, qty, value) — with one
+    statement, and add them to StockPeriod: the product's only writer of StockMove rows (bench/stockgen.py
+    has a bulk twin, tested to write the same rows)."""
+    if not moves:
+        return
+    ops = connection.ops
+    uid = user.pk if getattr(user, "pk", None) else None
+    now = ops.adapt_datetimefield_value(timezone.now())
+    cols = ("document_id", "line", "sub", "item_id", "warehouse_id", "date", "time", "code", "qty", "value", "created_by_id", "created_at")
+    rows, deltas = [], defaultdict(list)
+    for doc, line, sub, item, wh, day, clock, code, qty, value in moves:
+        rows.append((doc, line, sub, item, wh, ops.adapt_datefield_value(day), ops.adapt_timefield_value(clock), code, qty, value, uid, now))
+        deltas[item].append((wh, day, qty, value or 0))
+    with connection.cursor() as cur:
+        cur.executemany(f"INSERT INTO {StockMove._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})", rows)
+    add_to_periods_many(deltas)
 
 
 def closed_period_events() -> list:
