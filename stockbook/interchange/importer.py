@@ -79,9 +79,9 @@ def import_documents(docs, *, stop_on_error=False, user=None, source="import", p
     return res
 
 
-def _audit_import(path: str, res: "ImportResult"):
-    """One audit entry per import run (file, its SHA-256, the counts): the documents themselves carry
-    source "import" and their time, so the run is traceable without an entry per document."""
+def _audit_import(path: str, raw: bytes, res: "ImportResult"):
+    """One audit entry per import run (file, the SHA-256 of the bytes imported, the counts): the documents
+    themselves carry source "import" and their time, so the run is traceable without an entry per document."""
     import hashlib
     import os
 
@@ -89,11 +89,7 @@ def _audit_import(path: str, res: "ImportResult"):
 
     from stockbook.audit import record
 
-    try:
-        with open(path, "rb") as f:
-            digest = hashlib.sha256(f.read()).hexdigest()
-    except OSError:
-        digest = None
+    digest = hashlib.sha256(raw).hexdigest()
     with transaction.atomic():
         record("import", None, object_type="interchange.file", object_id=os.path.basename(path)[:64],
                object_repr=os.path.abspath(path)[:200], username=os.environ.get("USER", "cli"),
@@ -124,7 +120,7 @@ def import_file(path: str, *, stop_on_error=False, out=sys.stdout, err=sys.stder
                 err.flush()
 
     res = import_documents(docs, stop_on_error=stop_on_error, progress=progress)
-    _audit_import(path, res)
+    _audit_import(path, raw, res)
     for e in res.rejected:
         print(json.dumps(e, ensure_ascii=False), file=err)
     for w in res.warnings:  # plain text on stdout: stderr carries only the JSON lines of rejected documents

@@ -32,18 +32,14 @@ def world(company, post_json):
                "lines": [{"item": "A001", "qty": "5", "unit_price": "7.7777"}]})
     post_json({"type": "sales_delivery", "ref": "D-E1", "date": "2026-01-10", "customer": "C01", "warehouse": "E1",
                "lines": [{"item": "A001", "qty": "3", "unit_price": "99.8765"}]})
-    from django.contrib.auth.models import Group, User
-
     from stockbook.access.models import Scope
-    from stockbook.access.roles import ensure_roles
     from stockbook.masterdata.models import Region
     from stockbook.posting.models import Document
+    from tests.roles import role_user
 
-    ensure_roles()
     users = {}
     for i, role in enumerate(ROLES):
-        u = User.objects.create_user(f"u{i}", password="pw-matrix-1")
-        u.groups.add(Group.objects.get(name=role))
+        u = role_user(f"u{i}", role, "pw-matrix-1")
         if role == "区域经理":
             Scope.objects.create(user=u).regions.add(Region.objects.get(name="华东"))
         users[role] = u

@@ -5,16 +5,7 @@ import json
 import pytest
 from django.test import Client
 
-
-def _user(name, role):
-    from django.contrib.auth.models import Group, User
-
-    from stockbook.access.roles import ensure_roles
-
-    ensure_roles()
-    u = User.objects.create_user(name, password="pw-audit-1")
-    u.groups.add(Group.objects.get(name=role))
-    return u
+from tests.roles import role_user as _user
 
 
 def _api(user):

@@ -130,14 +130,13 @@ def test_periods_and_reopen(api, admin_api, booked):
     assert body["next_to_close"] == "2026-02"
     assert [(p["period"], p["status"]) for p in body["items"]] == [("2026-01", "closed")]
     # reopen needs the right 反结账 (财务 has 期末结账 but not 反结账)
-    from django.contrib.auth.models import Group, User
     from django.test import Client
 
     from stockbook.users.models import ApiToken
     from tests.api.conftest import Api
+    from tests.roles import role_user
 
-    accountant = User.objects.create_user("accountant", password="pw-secret-3")
-    accountant.groups.add(Group.objects.get(name="财务"))
+    accountant = role_user("accountant", "财务")
     r = Api(Client(), ApiToken.issue(accountant, "t")[1]).post("/periods/2026-01/reopen")
     assert r.status_code == 403 and r.json()["error"] == "not_allowed"
     r = admin_api.post("/periods/2025-12/reopen?reason=x")
@@ -147,8 +146,7 @@ def test_periods_and_reopen(api, admin_api, booked):
     r = admin_api.post("/periods/2026-01/reopen")  # a reason is needed
     assert r.status_code == 422 and r.json()["error"] == "invalid_value"
     # 反结账 is an approved action: asked for (checked at once), carried out on the final approval
-    chief = User.objects.create_user("chief", password="pw-secret-4")
-    chief.groups.add(Group.objects.get(name="财务主管"))
+    chief = role_user("chief", "财务主管", "pw-secret-4")
     r = admin_api.post("/periods/2026-01/reopen?reason=" + "补录漏记的发票")
     assert r.status_code == 202 and r.json()["status"] == "pending", r.content
     assert api.get("/periods").json()["items"][0]["status"] == "closed"

@@ -3,18 +3,13 @@ dry run), carried out by the final approval as the person who asked, never appro
 import pytest
 from django.test import Client
 
+from tests.roles import role_user
+
 PW = "pw-actions-1"
 
 
 def _user(name, role):
-    from django.contrib.auth.models import Group, User
-
-    from stockbook.access.roles import ensure_roles
-
-    ensure_roles()
-    u = User.objects.create_user(name, password=PW)
-    u.groups.add(Group.objects.get(name=role))
-    return u
+    return role_user(name, role, PW)
 
 
 @pytest.fixture

@@ -4,17 +4,12 @@ import pytest
 
 
 def test_failed_scheduled_backup_notifies_admins(db, monkeypatch):
-    from django.contrib.auth.models import Group, User
-
-    from stockbook.access.roles import ensure_roles
     from stockbook.jobs import tasks
     from stockbook.notify.models import Notification
+    from tests.roles import role_user
 
-    ensure_roles()
-    admin = User.objects.create_user("ops", password="pw-ops-1")
-    admin.groups.add(Group.objects.get(name="系统管理员"))
-    clerk = User.objects.create_user("clerk2", password="pw-ops-2")
-    clerk.groups.add(Group.objects.get(name="仓库"))
+    role_user("ops", "系统管理员")
+    role_user("clerk2", "仓库")
 
     def broken(*a, **kw):
         raise OSError("No space left on device")

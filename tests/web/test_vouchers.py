@@ -112,13 +112,11 @@ def test_close_and_reopen_period(web, books):
     assert Period.objects.get(period=202601).status == Period.CLOSED
     assert "反结账 2026-01" in r.content.decode() and "结账 2026-02" in r.content.decode()
     # 反结账 is an approved action: a reason, a request, then another person's approval
-    from django.contrib.auth.models import Group, User
-
     from stockbook.approvals.models import ApprovalRequest
     from stockbook.approvals.service import approve
+    from tests.roles import role_user
 
-    chief = User.objects.create_user("chief", password="pw-chief-1")
-    chief.groups.add(Group.objects.get(name="财务主管"))
+    chief = role_user("chief", "财务主管", "pw-chief-1")
     r = web.post("/periods/reopen/", {"period": "2026-01"}, follow=True)
     assert "反结账必须填写原因" in r.content.decode()
     r = web.post("/periods/reopen/", {"period": "2026-01", "reason": "补录发票"}, follow=True)

@@ -136,8 +136,12 @@ def report_export(request, name, fmt):
         rep = build(name, p, request.user)
     except DocError as e:
         return HttpResponse(e.message, status=422, content_type="text/plain; charset=utf-8")
-    body = render_report(rep, fmt)
-    resp = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     parts = [name] + ([p["account"]] if p["account"] else []) + [p["start"].isoformat(), p["end"].isoformat()]
+    return export_response(rep, fmt, parts)
+
+
+def export_response(rep, fmt: str, parts: list[str]) -> HttpResponse:
+    """A report as a download named ``part_part….fmt`` (the books' and the stock pages' exports)."""
+    resp = HttpResponse(render_report(rep, fmt), content_type=CONTENT_TYPES[fmt])
     resp["Content-Disposition"] = content_disposition_header(True, "_".join(parts) + "." + fmt)
     return resp

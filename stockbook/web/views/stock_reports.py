@@ -9,18 +9,18 @@ from datetime import date
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, urlencode
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 
+from stockbook.access.policy import visible_warehouses
 from stockbook.core.errors import DocError
 from stockbook.core.money import fmt_money
 from stockbook.ledger.models import Account
 from stockbook.masterdata.models import Company, Item, Warehouse
 from stockbook.posting.models import Document
-from stockbook.reports.base import CONTENT_TYPES, render as render_report
 
 from .common import default_range, parse_day
-from .reports import EXPORT_FORMATS
+from .reports import EXPORT_FORMATS, export_response
 
 PAGES = {
     "stock-balance": gettext_lazy("Stock balance"),
@@ -62,14 +62,6 @@ def _query(name, p, **extra) -> dict:
             q[k] = p[k]
     q.update({k: v for k, v in extra.items() if v})
     return q
-
-
-def _scoped_warehouses(user):
-    from stockbook.access.policy import warehouse_ids
-
-    ids = warehouse_ids(user)
-    qs = Warehouse.objects.order_by("code")
-    return qs if ids is None else qs.filter(pk__in=ids)
 
 
 def build(name, p, user=None):
@@ -219,7 +211,7 @@ def report_page(request, name):
     return render(request, "web/stock_report.html", {
         "name": name, "title": PAGES[name], "rep": rep, "rows": rows, "totals": totals, "error": error, "p": p,
         "filters": FILTERS[name], "item": item, "rec": rec, "wants_item": wants_item,
-        "warehouses": _scoped_warehouses(request.user).values_list("code", "name"),
+        "warehouses": visible_warehouses(request.user).values_list("code", "name"),
         "export_query": urlencode(_query(name, p)), "formats": EXPORT_FORMATS,
         "has_output": rep is not None or rec is not None,
     })
@@ -233,10 +225,7 @@ def report_export(request, name, fmt):
         rep = build(name, p, request.user)
     except DocError as e:
         return HttpResponse(e.message, status=422, content_type="text/plain; charset=utf-8")
-    body = render_report(rep, fmt)
-    resp = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
     q = _query(name, p)
     parts = [name] + [q[k] for k in ("item", "warehouse") if q.get(k)]
     parts += [q["as_of"]] if "as_of" in q else [q["from"], q["to"]]
-    resp["Content-Disposition"] = content_disposition_header(True, "_".join(parts) + "." + fmt)
-    return resp
+    return export_response(rep, fmt, parts)
