@@ -34,6 +34,10 @@ INSTALLED_APPS = [
     "stockbook.notify",
     "stockbook.access",
     "stockbook.approvals",
+    "stockbook.recon",
+    "stockbook.cases",
+    "stockbook.external",
+    "stockbook.dashboard",
     "stockbook.web",
 ]
 

@@ -10,5 +10,9 @@ urlpatterns = [
     path("api/", api.urls),
     path("notifications/", include("stockbook.notify.urls")),
     path("approvals/", include("stockbook.approvals.urls")),
+    path("recon/", include("stockbook.recon.urls")),
+    path("cases/", include("stockbook.cases.urls")),
+    path("external/", include("stockbook.external.urls")),
+    path("dashboard/", include("stockbook.dashboard.urls")),
     path("", include("stockbook.web.urls")),
 ]

@@ -23,6 +23,9 @@ CAPABILITIES = {
     "view_price": "查看单价与金额",
     "view_cost": "查看成本、库存金额与毛利",
     "approve": "审批",
+    "reconcile": "对账：差异工单与外部对账",
+    "certify": "对账复核签核",
+    "manage_recon_rules": "维护对账规则、原因库与阈值",
     "export": "导出报表",
 }
 

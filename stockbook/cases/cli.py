@@ -1,0 +1,5 @@
+"""Subcommands of the cases app (registered through stockbook.cli.CLI_PLUGINS)."""
+
+
+def register(sub):
+    pass

@@ -1,0 +1,5 @@
+"""Subcommands of the recon app (registered through stockbook.cli.CLI_PLUGINS)."""
+
+
+def register(sub):
+    pass
