@@ -23,6 +23,7 @@ from .books import Books
 from .fields import MISSING, get, parse_date, parse_time, period_of, period_str
 from .handlers import HANDLERS, MASTER_MODELS
 from .models import Document
+from .signals import announce
 
 MASTER_TYPES = {"company", "warehouse", "item", "supplier", "customer", "account"}
 OPENING_TYPES = {"opening_balance", "opening_stock"}
@@ -113,7 +114,10 @@ def _retryable(e) -> bool:
 def _post_once(obj, books: Books, user, source) -> PostResult:
     try:
         with transaction.atomic():
-            return _post(obj, books, user, source)
+            res = _post(obj, books, user, source)
+        if res.status == "posted" and res.document is not None:
+            announce(res.document, res.document.date)
+        return res
     except BaseException as e:
         books.clear()  # the cache may hold what the rolled-back transaction created
         if isinstance(e, IntegrityError) and "identity" in str(e):  # a concurrent client posted it first

@@ -26,6 +26,7 @@ from stockbook.stock.service import Costing, insert_moves
 from .books import Books
 from .models import Document
 from .sync import resync
+from .signals import announce
 
 VOIDABLE = set(KINDS) | {"customer_receipt", "supplier_payment", "count_settlement", "journal", "opening_balance"}
 COUNTER_SUB = 10000  # red-ink counter-move of move (doc, line, sub) is (doc, line, sub + 10000)
@@ -83,6 +84,7 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
             if v:
                 vouchers.append(v)
         _record(doc, user, reason, vouchers)
+    announce(doc, doc.date)
     return VoidResult(doc, vouchers)
 
 
