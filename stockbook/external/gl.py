@@ -241,9 +241,11 @@ def reconcile(prep, d_from, d_to):
     for ev, b, _r, _w in pairs:
         for ln in ev.lines:
             ln["voucher"] = b.id
+    pairs.sort(key=lambda p: (p[1].date, p[1].label))
+    unmatched_ext.sort(key=lambda e: (e.date, e.word, e.number))
     rows = compare(pairs, unmatched_ext, unmatched_book)
     matches = [{"voucher": b.label, "external_voucher": ev.label, "rule": rule, "reason": why}
-               for ev, b, rule, why in sorted(pairs, key=lambda p: (p[1].date, p[1].label))]
+               for ev, b, rule, why in pairs]
     summary = {"rows_read": len(lines) + len(errors), "rows_ok": len(lines), "rows_bad": len(errors), "out_of_range": skipped,
                "external_vouchers": len(evs), "book_vouchers": len(bvs), "matched": len(pairs), "differences": len(rows)}
     return rows, matches, errors, lines, summary

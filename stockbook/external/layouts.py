@@ -137,8 +137,8 @@ def _score(row, known) -> int:
     return sum(1 for c in row if c is not None and header(c) in known)
 
 
-def find_header(rows, kind) -> tuple[int, int] | None:
-    known = _known(kind)
+def find_header(rows, kind, extra=()) -> tuple[int, int] | None:
+    known = _known(kind) | set(extra)
     best, best_i = 0, None
     for i, r in enumerate(rows[:30]):
         s = _score(r, known)
@@ -210,10 +210,11 @@ def prepare(sheets, kind, *, layout_key: str | None = None, mapping: dict | None
             return Prepared(sheets[0][0], [f"第{i + 1}列" for i in range(max(cols.values()) + 1)], rows.index(first),
                             rows.index(first) + 1, U8_TXT, cols, rows)
     found = []
+    extra = {header(h) for h in (mapping or {})}
     for name, rows in sheets:
-        pos = find_header(rows, kind)
+        pos = find_header(rows, kind, extra)
         if pos is not None:
-            found.append((_score(rows[pos[0]], _known(kind)), name, rows, pos))
+            found.append((_score(rows[pos[0]], _known(kind) | extra), name, rows, pos))
     if not found:
         raise FileRejected("找不到表头：文件不是可识别的表格，或缺少必需的列（"
                            + "、".join(FIELD_LABELS[f] for f in required_of(kind)) + "）")

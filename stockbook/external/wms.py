@@ -28,6 +28,7 @@ from .values import BadValue, decimal, qty_units, text
 UNIT_ALIASES = {"吨": "t", "公吨": "t", "t": "t", "ton": "t", "tons": "t", "千克": "kg", "公斤": "kg", "kg": "kg", "kgs": "kg",
                 "克": "g", "g": "g", "升": "l", "l": "l", "毫升": "ml", "ml": "ml", "米": "m", "m": "m", "个": "个", "件": "件",
                 "pcs": "pcs", "pc": "pcs"}
+TOTAL_WORDS = ("合计", "总计", "小计")
 WEIGHT = {"t": 1000 * 1000, "kg": 1000, "g": 1}  # grams
 
 
@@ -103,8 +104,9 @@ def read_rows(prep, cat: Catalog, default_warehouse=None):
             item_text = text(rec.get("item"))
             if not item_text and (not has_wh or not wh_text) and rec.get("qty") is None:
                 continue
-            if not item_text and any("合计" in text(v) or "总计" in text(v) for v in rec.values()):
-                continue  # a totals row
+            if item_text in TOTAL_WORDS or wh_text in TOTAL_WORDS or (
+                    not item_text and any(w in text(v) for v in rec.values() for w in TOTAL_WORDS)):
+                continue  # a totals row (合计 / 总计 / 小计)
             if not item_text:
                 raise BadValue("物料编码为空")
             if has_wh and wh_text:

@@ -124,6 +124,8 @@ api.add_router("", documents_router)
 api.add_router("", master_router)
 api.add_router("", ledger_router)
 api.add_router("", docs_router)
+from stockbook.external.api import router as external_router  # noqa: E402  外部对账
+api.add_router("", external_router)
 
 fallback_router = Router()
 
