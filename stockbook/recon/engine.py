@@ -421,6 +421,18 @@ def _book_by_doc(code: str, sign: int, date_from: date, date_to: date) -> dict[i
     return out
 
 
+def _doubled(per_voucher: dict, book: int) -> bool:
+    """Booked k ≥ 2 times: the external vouchers' amounts are the same multiset repeated k times and add up
+    to k × what Stockbook booked (a unit error scales the amounts instead; it does not repeat them)."""
+    from collections import Counter
+
+    amounts = Counter(v for v in per_voucher.values() if v)
+    if not book or not amounts:
+        return False
+    k = min(amounts.values())
+    return k >= 2 and all(c % k == 0 for c in amounts.values()) and sum(per_voucher.values()) == k * book
+
+
 def reconcile_external(lines, date_from: date, as_of: date, rules=None) -> list[PairResult]:
     """An external general ledger's movements from ``date_from`` to ``as_of`` against what Stockbook booked
     for the same documents in those dates, pair by pair. Lines dated after ``as_of`` are read only to
@@ -435,7 +447,8 @@ def reconcile_external(lines, date_from: date, as_of: date, rules=None) -> list[
         mine = [ln for ln in lines if norm_account(ln.account).startswith(code) and ln.date >= date_from]
         book = _book_by_doc(code, sign, date_from, as_of)
         book_later = _book_by_doc(code, sign, date.fromordinal(as_of.toordinal() + 1), date(9999, 12, 31))
-        ext_by_doc: dict = defaultdict(lambda: {"le": 0, "gt": 0, "rows": [], "vouchers": set(), "by": "", "status": None, "type": None, "ref": ""})
+        ext_by_doc: dict = defaultdict(lambda: {"le": 0, "gt": 0, "rows": [], "vouchers": set(), "per_voucher": defaultdict(int), "by": "",
+                                                 "status": None, "type": None, "ref": ""})
         loose: dict = defaultdict(lambda: {"le": 0, "rows": []})
         for ln in mine:
             amt = sign * (ln.debit - ln.credit)
@@ -451,6 +464,8 @@ def reconcile_external(lines, date_from: date, as_of: date, rules=None) -> list[
             h["le" if ln.date <= as_of else "gt"] += amt
             h["rows"].append(ln.row_no)
             h["vouchers"].add((ln.date, norm_voucher_no(ln.voucher_no)))
+            if ln.date <= as_of:
+                h["per_voucher"][(ln.date, norm_voucher_no(ln.voucher_no))] += amt
             h["by"] = m.get("by", "")
             if m.get("id") is None:
                 h["status"], h["type"], h["ref"] = "pending", m["type"], m["ref"]
@@ -461,7 +476,7 @@ def reconcile_external(lines, date_from: date, as_of: date, rules=None) -> list[
         pair = PairResult(f"stock:{code}" if ledger == "stock" else f"{ledger}:{code}", ledger, code, names.get(code, ""), gl, sub)
         items = []
         for key in sorted(set(book) | set(ext_by_doc), key=str):
-            e = ext_by_doc.get(key) or {"le": 0, "gt": 0, "rows": [], "vouchers": set(), "by": "", "status": None, "type": None, "ref": ""}
+            e = ext_by_doc[key]
             b = book.get(key, {"amount": 0, "vids": []})
             amount = e["le"] - b["amount"]
             if not amount:
@@ -476,8 +491,7 @@ def reconcile_external(lines, date_from: date, as_of: date, rules=None) -> list[
                 timing = "gl_later"
             elif side == "gl_only" and f.get("date") and f["date"] > as_of:
                 timing = "gl_earlier"
-            dup = (side == "both" and len(e["vouchers"]) >= 2 and b["amount"] and e["le"] % b["amount"] == 0
-                   and e["le"] // b["amount"] >= 2)
+            dup = side == "both" and _doubled(e["per_voucher"], b["amount"])
             feats = {"source": "external", "side": side, "doc_type": dtype, "doc_status": status, "timing": timing,
                      "duplicate": bool(dup), "unit_ratio": side == "both" and not dup and _is_unit_ratio(e["le"], b["amount"], [key]),
                      "invoiced": f.get("invoiced"), "settled": f.get("settled")}

@@ -39,7 +39,7 @@ BUILTIN_RULES = [
     ("R050", "同一单据在总账记了多次", {"duplicate": True}, "duplicate_entry", "冲销重复凭证"),
     ("R060", "两边金额之比为单位换算倍数", {"unit_ratio": True}, "unit_error", "按正确计量单位冲销重录"),
     ("R070", "财务已记存货、入库单在对账日之后（货在途）",
-     {"timing": "gl_earlier", "doc_type": "purchase_receipt", "ledger": "stock"}, "in_transit", "货到后入库；月末转在途物资"),
+     {"timing": "gl_earlier", "doc_type": "purchase_receipt", "ledger": ["stock", "grni"]}, "in_transit", "货到后入库；月末转在途物资"),
     ("R080", "单据与凭证不在同一期间", {"timing": ["gl_later", "gl_earlier"]}, "cutoff", "把凭证调整到单据所属期间"),
     ("R090", "已入库、财务未按发票记账", {"side": "sub_only", "doc_type": "purchase_receipt", "invoiced": False},
      "uninvoiced_receipt", "催要发票或暂估入账"),
