@@ -71,11 +71,13 @@ def read_lines(prep, d_from, d_to):
                     raise BadValue("日期和凭证号为空，且上方没有凭证")
                 d, vno, word = last["date"], last["vno"], last["word"]
             else:
-                d = to_date(date_raw) if text(date_raw) else last["date"]
+                d = to_date(date_raw)
                 if d is None:
                     raise BadValue("日期为空")
-                word = text(rec.get("word")) if text(rec.get("word")) else (last["word"] if text(date_raw) == "" else "")
-                vno = voucher_no(vno_raw, word) if text(vno_raw) else last["vno"]
+                word = text(rec.get("word"))
+                if not text(vno_raw):
+                    raise BadValue("凭证号为空")
+                vno = voucher_no(vno_raw, word)
                 if vno is None:
                     raise BadValue(f"凭证号无法识别：{text(vno_raw)[:40]}")
                 last.update(date=d, vno=vno, word=word)
