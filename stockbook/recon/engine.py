@@ -457,12 +457,12 @@ def reconcile_external(lines, date_from: date, as_of: date, rules=None) -> list[
                 if ln.date <= as_of:
                     g = loose[(ln.date, norm_voucher_no(ln.voucher_no))]
                     g["le"] += amt
-                    g["rows"].append(ln.row_no)
+                    g["rows"].append(getattr(ln, "row_no", 0))
                 continue
             key = m["id"] if m.get("id") is not None else ("pending", m["ref"])
             h = ext_by_doc[key]
             h["le" if ln.date <= as_of else "gt"] += amt
-            h["rows"].append(ln.row_no)
+            h["rows"].append(getattr(ln, "row_no", 0))
             h["vouchers"].add((ln.date, norm_voucher_no(ln.voucher_no)))
             if ln.date <= as_of:
                 h["per_voucher"][(ln.date, norm_voucher_no(ln.voucher_no))] += amt

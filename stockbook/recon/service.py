@@ -266,3 +266,25 @@ def is_material(difference: int, base: int, account: str, warehouse_id: int | No
     if amount:
         return abs(difference) > amount
     return Decimal(abs(difference)) * 100 > pct * abs(base)
+
+
+# -- external general ledgers (saved runs of stockbook/external) --------------------------------------
+def external_runs(limit: int = 20) -> list:
+    """The latest saved external GL runs (imported voucher exports of 金蝶/用友), newest first."""
+    from stockbook.external.models import ExternalRun
+
+    return list(ExternalRun.objects.filter(kind="gl").order_by("-created_at", "-id")[:limit])
+
+
+def reconcile_run(run_id: int, as_of: date | None = None) -> list[PairResult]:
+    """Every ledger pair of a saved external GL run: its lines from the run's start date to ``as_of``
+    (default: the run's end date) against what Stockbook booked. LookupError if there is no such run."""
+    from stockbook.external.models import ExternalRun
+    from stockbook.external.service import gl_lines
+
+    run = ExternalRun.objects.filter(pk=run_id, kind="gl").first()
+    if run is None:
+        raise LookupError(run_id)
+    lines = gl_lines(run)
+    start = run.date_from or min((ln.date for ln in lines), default=as_of or date.today())
+    return reconcile_external(lines, start, as_of or run.date_to or max((ln.date for ln in lines), default=start))
