@@ -29,6 +29,23 @@ def register(sub):
     p.set_defaults(run=run_close_check)
 
 
+class _BadInput(Exception):
+    pass
+
+
+def _cli(fn):
+    """Bad input → one JSON line on stderr and exit status 2."""
+    from functools import wraps
+
+    @wraps(fn)
+    def run(args):
+        try:
+            return fn(args)
+        except _BadInput as e:
+            return _bad(str(e))
+    return run
+
+
 def _date(text, flag):
     from stockbook.core.errors import DocError
     from stockbook.posting.fields import parse_date
@@ -36,7 +53,7 @@ def _date(text, flag):
     try:
         return parse_date(text)
     except (DocError, ValueError, TypeError):
-        raise SystemExit(_bad(f"{flag} 应为 YYYY-MM-DD 日期，而不是「{text}」"))
+        raise _BadInput(f"{flag} 应为 YYYY-MM-DD 日期，而不是「{text}」")
 
 
 def _bad(msg) -> int:
@@ -52,9 +69,10 @@ def _period(text):
     try:
         return parse_period(text)
     except DocError as e:
-        raise SystemExit(_bad(e.message))
+        raise _BadInput(e.message)
 
 
+@_cli
 def run_sync(args) -> int:
     from .service import sync
 
@@ -63,6 +81,7 @@ def run_sync(args) -> int:
     return 0
 
 
+@_cli
 def run_escalate(args) -> int:
     from .service import escalate
 
@@ -71,6 +90,7 @@ def run_escalate(args) -> int:
     return 0
 
 
+@_cli
 def run_list(args) -> int:
     from stockbook.core.money import fmt_money
 
@@ -87,6 +107,7 @@ def run_list(args) -> int:
     return 0
 
 
+@_cli
 def run_certify_auto(args) -> int:
     from .certify import auto_certify
 
@@ -94,6 +115,7 @@ def run_certify_auto(args) -> int:
     return 0
 
 
+@_cli
 def run_close_check(args) -> int:
     from .closecheck import close_check, table
 
