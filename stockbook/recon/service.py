@@ -136,27 +136,45 @@ def _key_of(dim, item_id, warehouse_id, items, regions):
 
 
 def stock_breakdown(account: str, as_of: date, dims: list[str], warehouses=None) -> list[dict]:
-    """gl and stock value of one inventory account split by one or two of warehouse, item, category,
-    product_line, region. GL lines without the dimension (journals without a warehouse, say) make a
-    row with key None (未分配)."""
+    """Book value and stock value of one inventory account split by one or two of warehouse, item,
+    category, product_line, region.
+
+    The general ledger has no warehouse of its own: every document posts its moves and its voucher
+    together, so per document the ledger equals the stock it moved (transfers move value between
+    warehouses without a voucher). The book value of a cell is therefore its stock value plus the
+    differences that sit there: journal lines by the item and warehouse they name, and the rest of the
+    pair's difference (openings, pending costs, anything unexplained) in the 未分配 row (key None)."""
     from stockbook.reports.stock_balance import balances
 
     items, regions = _item_dims(), _wh_regions()
     acc: dict[tuple, list[int]] = {}
-    q = VoucherLine.objects.filter(_subtree(account), date__lte=as_of)
-    if warehouses is not None:
-        q = q.filter(warehouse_id__in=warehouses)
-    for r in q.values("item_id", "warehouse_id").annotate(d=Sum("debit"), c=Sum("credit")):
-        k = tuple(_key_of(d, r["item_id"], r["warehouse_id"], items, regions) for d in dims)
-        acc.setdefault(k, [0, 0])[0] += (r["d"] or 0) - (r["c"] or 0)
+    sub_total = 0
     for r in balances(as_of, warehouse_ids=warehouses):
         if r["item"].account.code != account:
             continue
         k = tuple(_key_of(d, r["item"].pk, r["warehouse"].pk, items, regions) for d in dims)
-        acc.setdefault(k, [0, 0])[1] += r["value"]
+        t = acc.setdefault(k, [0, 0])
+        t[0] += r["value"]
+        t[1] += r["value"]
+        sub_total += r["value"]
+    q = VoucherLine.objects.filter(_subtree(account), date__lte=as_of, voucher__document__type="journal")
+    if warehouses is not None:
+        q = q.filter(warehouse_id__in=warehouses)
+    journals = 0
+    for r in q.values("item_id", "warehouse_id").annotate(d=Sum("debit"), c=Sum("credit")):
+        k = tuple(_key_of(d, r["item_id"], r["warehouse_id"], items, regions) for d in dims)
+        amt = (r["d"] or 0) - (r["c"] or 0)
+        acc.setdefault(k, [0, 0])[0] += amt
+        journals += amt
+    pair = next((p for p in reconcile_internal(as_of, warehouses) if p.key == f"stock:{account}"), None)
+    rest = (pair.gl if pair else 0) - sub_total - journals
+    if rest:
+        acc.setdefault(tuple(None for _ in dims), [0, 0])[0] += rest
     labels = {d: _labels(d, {k[n] for k in acc}) for n, d in enumerate(dims)}
     out = []
     for k, (gl, sub) in acc.items():
+        if not gl and not sub:
+            continue
         row = {"gl": gl, "sub": sub, "difference": gl - sub}
         for n, d in enumerate(dims):
             lab = labels[d].get(k[n]) if k[n] is not None else None
