@@ -61,9 +61,18 @@ def cached(kind: str, notes: list, **size) -> Path:
         name = f"moves-{size['moves']}m-{size['items']}i-{size['warehouses']}w-{schema_hash()}.db"
         args = ["stock-moves", "--moves", size["moves"], "--items", size["items"], "--warehouses", size["warehouses"]]
     path = cache_dir() / name
+    import fcntl
+
+    with open(path.with_name(path.name + ".lock"), "w") as lock:  # two benchmarks wanting it: one builds, the other waits
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_cached(path, args, notes)
+
+
+def _build_cached(path: Path, args: list, notes: list) -> Path:
     if path.exists():
         log(f"  using cached {path.relative_to(ROOT)}")
         return path
+    name = path.name
     tmp = path.with_name(path.name + ".building")
     _remove(tmp)
     log(f"  building {path.relative_to(ROOT)} …")
