@@ -126,6 +126,8 @@ api.add_router("", ledger_router)
 api.add_router("", docs_router)
 from stockbook.external.api import router as external_router  # noqa: E402  外部对账
 api.add_router("", external_router)
+from stockbook.cases.api import router as cases_router  # noqa: E402  差异工单、结账检查
+api.add_router("", cases_router)
 
 fallback_router = Router()
 
