@@ -66,7 +66,94 @@ def _csv(s: str) -> list[list]:
     return rows
 
 
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RNS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _col(ref: str) -> int:
+    n = 0
+    for ch in ref:
+        if "A" <= ch <= "Z":
+            n = n * 26 + ord(ch) - 64
+        else:
+            break
+    return n - 1
+
+
+def _number(t: str):
+    if t.lstrip("-").isdigit():
+        return int(t)
+    return float(t)
+
+
 def _xlsx(data: bytes) -> list[tuple[str, list[list]]]:
+    """Sheets of an xlsx file, read straight from its XML (several times faster than openpyxl on 100,000
+    rows); anything unusual falls back to openpyxl."""
+    try:
+        return _xlsx_fast(data)
+    except Exception:  # noqa: BLE001 - an odd but valid workbook: let openpyxl try
+        return _xlsx_openpyxl(data)
+
+
+def _xlsx_fast(data: bytes) -> list[tuple[str, list[list]]]:
+    from xml.etree.ElementTree import fromstring, iterparse
+
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    names = set(zf.namelist())
+    shared = []
+    if "xl/sharedStrings.xml" in names:
+        with zf.open("xl/sharedStrings.xml") as f:
+            for _ev, el in iterparse(f):
+                if el.tag == _NS + "si":
+                    shared.append("".join(t.text or "" for t in el.iter(_NS + "t")))
+                    el.clear()
+    wb = fromstring(zf.read("xl/workbook.xml"))
+    rels = fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target") for r in rels}
+    out = []
+    for sh in wb.iter(_NS + "sheet"):
+        title = sh.get("name")
+        if title == "t_Schema":  # K/3 标准凭证 metadata sheet
+            continue
+        target = targets[sh.get(_RNS + "id")].lstrip("/")
+        path = target if target.startswith("xl/") else "xl/" + target
+        rows: list[list] = []
+        with zf.open(path) as f:
+            for _ev, el in iterparse(f):
+                if el.tag != _NS + "row":
+                    continue
+                rn = int(el.get("r") or len(rows) + 1)
+                while len(rows) < rn - 1:
+                    rows.append([])
+                row: list = []
+                for c in el.iter(_NS + "c"):
+                    ref, t = c.get("r"), c.get("t")
+                    i = _col(ref) if ref else len(row)
+                    if t == "inlineStr":
+                        v = "".join(x.text or "" for x in c.iter(_NS + "t"))
+                    else:
+                        ve = c.find(_NS + "v")
+                        if ve is None or ve.text is None:
+                            continue
+                        raw = ve.text
+                        if t == "s":
+                            v = shared[int(raw)]
+                        elif t in ("str", "e", "d"):
+                            v = raw
+                        elif t == "b":
+                            v = raw == "1"
+                        else:
+                            v = _number(raw)
+                    while len(row) < i:
+                        row.append(None)
+                    row.append(v)
+                rows.append(row)
+                el.clear()
+        out.append((title, rows))
+    return out
+
+
+def _xlsx_openpyxl(data: bytes) -> list[tuple[str, list[list]]]:
     import openpyxl
 
     try:
