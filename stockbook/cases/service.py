@@ -251,6 +251,9 @@ def sync(as_of: date | None = None, *, auto_certify_past=True) -> dict:
     exp = expected(res["data"], period)
     created, updated, closed = [], [], []
     with transaction.atomic():
+        # one sync per date at a time (PostgreSQL: the row lock; SQLite: writers are serial anyway)
+        st, _ = SyncState.objects.get_or_create(as_of=as_of)
+        SyncState.objects.select_for_update().filter(pk=st.pk).first()
         live = {(c.pair_key, c.warehouse_id, c.key_cause): c
                 for c in Case.objects.select_for_update().filter(period=period).exclude(status=Case.CLOSED)}
         for key, spec in sorted(exp.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2])):
