@@ -60,11 +60,6 @@ def _figs_text(f) -> dict:
     return {k: fmt_money(v) for k, v in f.items()}
 
 
-def _check_period(period: int):
-    if period_end(period) >= today() and period_of(today()) <= period:
-        pass  # the current month may be prepared (figures so far); auto-certify waits for its end
-
-
 def prepare(pair_key: str, period: int, user, note: str = "") -> Certification:
     """The preparer reconciles: the figures at the period end are stored with the certification."""
     if not can(user, "reconcile") or (user is not None and not can_read_books(user)):
