@@ -15,7 +15,9 @@ snapshots, certifications). In a child process, cold (nothing stored yet):
 3. ``stockbook close-check --period P --format json`` as its own process (Django start-up, migrations
    check and all), which reads the maintained result;
 
-and the total of the three against the target.
+and the total of the three against the target. Before timing, one manual journal (1,234.56 on the
+inventory account, dated the month end, with a 1,000.00 threshold on that account) is posted into the copy, so that the sync opens a case and the
+close check has blockers to list (the generated books are otherwise clean).
 """
 import argparse
 import json
@@ -42,6 +44,16 @@ def child(db_url: str, period: str) -> dict:
     p = parse_period(period)
     as_of = period_end(p)
     moves = StockMove.objects.count()
+    # one manual journal on the inventory account in the month: a difference, a case, blockers
+    from stockbook.posting.service import post
+    from stockbook.recon.engine import inventory_accounts
+
+    from stockbook.recon.models import Threshold
+
+    acct = inventory_accounts()[0]
+    Threshold.objects.update_or_create(account=acct, warehouse=None, defaults={"amount": 100000})  # 1,000.00: material
+    post({"type": "journal", "ref": "BENCH-J1", "date": as_of.isoformat(), "memo": "close-check benchmark",
+          "lines": [{"account": acct, "debit": "1234.56"}, {"account": "1002", "credit": "1234.56"}]})
     t = time.perf_counter()
     pairs = reconcile(as_of)
     t_rec = time.perf_counter() - t
