@@ -62,6 +62,7 @@ scenarios: venv
 bench: venv
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.killnine --runs 100
+	$(BIN)/python -m bench.external_wms
 	$(BIN)/python -m bench.close_check
 
 clean:

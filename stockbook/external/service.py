@@ -173,8 +173,9 @@ def _save(kind, prep, data, file_name, user, source, out, errors, summary, **fie
 
 
 def _save_rows(model, fields: list[str], rows: list[tuple]):
-    """Insert plain tuples (values in ``fields`` order, already in storage form) with executemany in
-    batches: about three times faster than bulk_create at 100,000 rows. Inside the caller's transaction."""
+    """Insert plain tuples (values in ``fields`` order, already in storage form): COPY on PostgreSQL,
+    executemany in batches on SQLite — several times faster than bulk_create at 100,000 rows. Inside the
+    caller's transaction."""
     if not rows:
         return
     from django.db import connection
@@ -183,6 +184,12 @@ def _save_rows(model, fields: list[str], rows: list[tuple]):
     cols = ", ".join(qn(model._meta.get_field(f).column) for f in fields)
     sql = f"INSERT INTO {qn(model._meta.db_table)} ({cols}) VALUES ({', '.join(['%s'] * len(fields))})"
     with connection.cursor() as cur:
+        raw = getattr(cur, "cursor", None)
+        if connection.vendor == "postgresql" and hasattr(raw, "copy"):  # psycopg 3: COPY, several times faster
+            with raw.copy(f"COPY {qn(model._meta.db_table)} ({cols}) FROM STDIN") as cp:
+                for r in rows:
+                    cp.write_row(r)
+            return
         for i in range(0, len(rows), BATCH):
             cur.executemany(sql, rows[i:i + BATCH])
 
