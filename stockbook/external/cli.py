@@ -24,7 +24,10 @@ def register(sub):
         else:
             q.add_argument("--from", dest="start", type=_date, required=True)
             q.add_argument("--to", dest="end", type=_date, required=True)
-        q.add_argument("--layout", help="force a built-in layout (see `--list-layouts`)")
+        from .layouts import LAYOUTS, U8_TXT
+
+        keys = ", ".join(lay.key for lay in LAYOUTS + [U8_TXT] if lay.kind == kind)
+        q.add_argument("--layout", help=f"force a built-in layout: {keys} (default: detected)")
         q.add_argument("--mapping", help="a saved column mapping (name or id), or a JSON object {header: field}")
         q.add_argument("--format", default="json", choices=("json", "table"))
         q.add_argument("--save", action="store_true", help="keep this run in the history (default: print only)")

@@ -223,7 +223,9 @@ def prepare(sheets, kind, *, layout_key: str | None = None, mapping: dict | None
     headers = [text(c) for c in rows[hi]]
     norm = [header(c) for c in rows[hi]]
     lay = BY_KEY.get(layout_key) if layout_key else None
-    if lay is None or lay.kind != kind:
+    if layout_key and (lay is None or lay.kind != kind or lay is U8_TXT):
+        raise FileRejected(f"未知的格式“{layout_key[:40]}”：可用 " + "、".join(x.key for x in layouts_of(kind)))
+    if lay is None:
         lay = detect_layout(norm, kind)
     cols = apply_mapping(norm, kind, mapping) if mapping else assign(norm, kind, lay)
     return Prepared(name, headers, hi, start, lay, cols, rows, mapping_name)

@@ -82,6 +82,9 @@ def resolve_mapping(kind: str, mapping=None):
     if cm is None:
         cm = ColumnMapping.objects.filter(kind=kind, name=str(mapping)).first()
     if cm is None:
+        other = ColumnMapping.objects.exclude(kind=kind).filter(pk=int(mapping)).first() if str(mapping).isdigit() else None
+        if other is not None:
+            raise FileRejected(f"映射方案“{other.name}”用于{other.get_kind_display()}，不适用于本次对账", "invalid_value")
         raise FileRejected(f"映射方案“{mapping}”不存在", "unknown_reference")
     return cm.mapping, cm.name
 

@@ -202,3 +202,19 @@ def test_web_rights(client, stocked):
 
     r = client.post("/external/", {"kind": "gl", "from": "2026-01-01", "to": "2026-01-31", "file": SimpleUploadedFile("g.csv", csv_bytes(GL))})
     assert r.status_code == 403
+
+
+def test_cli_forced_layout_and_wrong_kind_mapping(stocked, tmp_path):
+    f = tmp_path / "w.csv"
+    f.write_bytes(csv_bytes(WMS_OK))
+    code, _, err = cli("reconcile-external", "wms", str(f), "--as-of", "2026-01-31", "--layout", "kingdee_k3")
+    assert code == 2 and "未知的格式" in json.loads(err)["message"]
+    code, out, _ = cli("reconcile-external", "wms", str(f), "--as-of", "2026-01-31", "--layout", "generic_wms")
+    assert code == 0 and json.loads(out)["layout"] == "generic_wms"
+    cm = ColumnMapping.objects.create(kind="gl", name="财务方案", mapping={"date": "date"})
+    code, _, err = cli("reconcile-external", "wms", str(f), "--as-of", "2026-01-31", "--mapping", str(cm.pk))
+    assert code == 2 and "不适用" in json.loads(err)["message"]
+    ColumnMapping.objects.create(kind="wms", name="仓库方案", mapping={"仓库": "warehouse", "物料编码": "item", "数量": "qty"})
+    code, out, _ = cli("reconcile-external", "wms", str(f), "--as-of", "2026-01-31", "--mapping", "仓库方案")
+    res = json.loads(out)  # 单位 not mapped: every quantity is read in the base unit, so B002 300 pcs still agrees
+    assert code == 0 and res["rows"] == []
