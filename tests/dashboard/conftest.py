@@ -44,3 +44,29 @@ def users(world):
            "sales": role_user("dash_sales", "销售", "pw-dash-1")}
     Scope.objects.create(user=out["east"]).regions.add(Region.objects.get(name="华东"))
     return out
+
+
+@pytest.fixture(scope="module")
+def live_server(request, django_db_setup):
+    """pytest-django's live server, answering one request at a time when the test database is SQLite in
+    memory: that database is one connection shared with the server's threads, and the dashboard's parallel
+    fetches would otherwise open transactions on it at the same time. (PostgreSQL: the usual threaded
+    server.)"""
+    from django.core.servers.basehttp import WSGIServer
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+    from pytest_django.live_server_helper import LiveServer
+
+    class SerialServer(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    old = LiveServerThread.server_class
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        LiveServerThread.server_class = SerialServer
+    try:
+        server = LiveServer("localhost")
+    finally:
+        LiveServerThread.server_class = old
+    yield server
+    server.stop()

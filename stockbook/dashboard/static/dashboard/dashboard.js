@@ -149,7 +149,7 @@
         '<th class="num">总账</th><th class="num">明细/单据</th><th class="num">差异</th><th class="num">未解释</th></tr></thead><tbody>' +
         d.pairs.map(function (p) {
           return "<tr" + (num(p.difference) ? ' class="diff"' : "") + "><td>" + esc(p.ledger_name) + (p.party ? ' <span class="badge">' + esc(p.party) + "</span>" : "") +
-            "</td><td>" + esc(p.account + " " + p.name) + '</td><td class="num">' + fmt(p.gl) + '</td><td class="num">' + fmt(p.sub) +
+            "</td><td>" + esc(p.account) + ' <span class="acct-name">' + esc(p.name) + '</span></td><td class="num">' + fmt(p.gl) + '</td><td class="num">' + fmt(p.sub) +
             '</td><td class="num">' + fmt(p.difference) + '</td><td class="num">' + (p.unexplained == null ? "—" : fmt(p.unexplained)) + "</td></tr>";
         }).join("") + "</tbody></table></div>";
     } else {
