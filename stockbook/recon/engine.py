@@ -216,20 +216,6 @@ def _pending_item(bk: _Books, code, company, acct_rows) -> Attribution | None:
                        features={"source": "internal", "side": "both", "pending_cost": True})
 
 
-def _lines_sum(types, fld, as_of) -> int:
-    return DocumentLine.objects.filter(document__type__in=types, document__date__lte=as_of,
-                                       document__status=Document.POSTED).aggregate(s=Sum(fld))["s"] or 0
-
-
-def _results_sum(types, key, as_of) -> int:
-    from django.db.models import BigIntegerField
-    from django.db.models.fields.json import KT
-    from django.db.models.functions import Cast
-
-    return DocumentLine.objects.filter(document__type__in=types, document__date__lte=as_of, document__status=Document.POSTED).aggregate(
-        s=Sum(Cast(KT(f"result__{key}"), output_field=BigIntegerField())))["s"] or 0
-
-
 def _docs_sum(types, as_of) -> int:
     return Document.objects.filter(type__in=types, date__lte=as_of, status=Document.POSTED).aggregate(s=Sum("amount"))["s"] or 0
 
@@ -249,16 +235,35 @@ def _results_sum_q(qs, key) -> int:
     return qs.aggregate(s=Sum(Cast(KT(f"result__{key}"), output_field=BigIntegerField())))["s"] or 0
 
 
-def _subledger(ledger: str, as_of: date) -> int:
-    if ledger == "grni":
-        return _lines_sum(["purchase_receipt"], "amount", as_of) - _results_sum(["purchase_invoice", "purchase_return"], "P", as_of)
-    if ledger == "ar":
-        return (_lines_sum(["sales_delivery"], "amount", as_of) - _results_sum(["sales_invoice", "sales_return"], "P", as_of)
-                + _lines_sum(["sales_invoice"], "amount", as_of) + _lines_sum(["sales_invoice"], "tax", as_of)
-                - _docs_sum(["customer_receipt"], as_of))
-    if ledger == "ap":
-        return (_lines_sum(["purchase_invoice"], "amount", as_of) + _lines_sum(["purchase_invoice"], "tax", as_of)
-                - _docs_sum(["supplier_payment"], as_of))
+SUB_TYPES = ("purchase_receipt", "purchase_invoice", "purchase_return", "sales_delivery", "sales_invoice", "sales_return")
+
+
+def _subledger_sums(as_of: date) -> dict:
+    """{type: (Σ amount, Σ tax, Σ P)} of posted document lines dated ≤ as_of, in one scan (P, the part of
+    暂估/未开票 an invoice or return takes, is read from the JSON results of those types only)."""
+    from django.db.models import BigIntegerField, Case, When
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Cast
+
+    p = Case(When(document__type__in=("purchase_invoice", "purchase_return", "sales_invoice", "sales_return"),
+                  then=Cast(KT("result__P"), output_field=BigIntegerField())), default=None)
+    rows = (DocumentLine.objects.filter(document__type__in=SUB_TYPES, document__date__lte=as_of, document__status=Document.POSTED)
+            .values("document__type").annotate(a=Sum("amount"), t=Sum("tax"), p=Sum(p)))
+    out = {t: (0, 0, 0) for t in SUB_TYPES}
+    for r in rows:
+        out[r["document__type"]] = (r["a"] or 0, r["t"] or 0, r["p"] or 0)
+    return out
+
+
+def _subledger(ledger: str, as_of: date, sums: dict | None = None) -> int:
+    if ledger in ("grni", "ar", "ap"):
+        s = sums if sums is not None else _subledger_sums(as_of)
+        if ledger == "grni":
+            return s["purchase_receipt"][0] - s["purchase_invoice"][2] - s["purchase_return"][2]
+        if ledger == "ar":
+            return (s["sales_delivery"][0] - s["sales_invoice"][2] - s["sales_return"][2] + s["sales_invoice"][0] + s["sales_invoice"][1]
+                    - _docs_sum(["customer_receipt"], as_of))
+        return s["purchase_invoice"][0] + s["purchase_invoice"][1] - _docs_sum(["supplier_payment"], as_of)
     if ledger == "count":
         return _unsettled_counts(as_of)
     return 0  # transit: no in-transit documents
@@ -291,8 +296,9 @@ def reconcile_internal(as_of: date, warehouses=None, rules=None) -> list[PairRes
         out.append(pair)
     if warehouses is not None:
         return out
+    sums = _subledger_sums(as_of)
     for ledger, code, sign in FIXED:
-        pair = PairResult(f"{ledger}:{code}", ledger, code, names.get(code, ""), sign * bk.balance(code), _subledger(ledger, as_of))
+        pair = PairResult(f"{ledger}:{code}", ledger, code, names.get(code, ""), sign * bk.balance(code), _subledger(ledger, as_of, sums))
         items = _journal_items(bk, code, sign)
         items.append(_opening_item(bk, code, sign, 0))
         _attribute(pair, items, rules)
