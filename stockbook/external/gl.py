@@ -67,6 +67,8 @@ def read_lines(prep, d_from, d_to):
                     continue  # 合计 rows (blank account) and empty lines
                 raise BadValue("科目编码为空")
             if text(date_raw) == "" and text(vno_raw) == "":
+                if last.get("broken"):
+                    raise BadValue(f"所属凭证的首行（第 {last['broken']} 行）有错误")
                 if last["date"] is None:
                     raise BadValue("日期和凭证号为空，且上方没有凭证")
                 d, vno, word = last["date"], last["vno"], last["word"]
@@ -80,11 +82,13 @@ def read_lines(prep, d_from, d_to):
                 vno = voucher_no(vno_raw, word)
                 if vno is None:
                     raise BadValue(f"凭证号无法识别：{text(vno_raw)[:40]}")
-                last.update(date=d, vno=vno, word=word)
+                last.update(date=d, vno=vno, word=word, broken=None)
             debit = money_fen(rec.get("debit"), "借方金额")
             credit = money_fen(rec.get("credit"), "贷方金额")
         except BadValue as e:
             errors.append({"row": n, "code": e.code, "message": f"第 {n} 行：{e.message}"})
+            if text(rec.get("date")) or text(rec.get("voucher_no")):
+                last["broken"] = n  # its continuation lines must not join the voucher above
             continue
         line = {"row_no": n, "date": d, "voucher_no": f"{vno[0]}-{vno[1]}", "account": acc, "debit": debit, "credit": credit,
                 "summary": text(rec.get("summary"))[:500], "reference": text(rec.get("reference"))[:255], "voucher": None}

@@ -178,10 +178,14 @@ def test_bad_rows_and_good_rows(gl_books):
             ["2026-01-26", "记-8", "1405", "12.345", "", ""],     # third decimal
             ["2026-01-26", "记-8", "220202", "", "abc", ""],      # not a number
             ["2026-01-26", "", "1405", "1", "", ""],               # date without number
-            ["2026-01-26", "记-8", "", "5", "", ""]]               # no account
+            ["2026-01-26", "记-8", "", "5", "", ""],               # no account
+            ["2026-01-27", "记-9", "1405", "x", "", ""],           # bad first line of a voucher …
+            ["", "", "220202", "", "5", ""]]                       # … so its continuation line is refused too
     out = run_gl(csv_bytes(rows), date_from=D1, date_to=D2, save=False)
     assert [(e["row"], e["code"]) for e in out["errors"]] == [(4, "invalid_value"), (5, "invalid_value"), (6, "invalid_value"),
-                                                              (7, "invalid_value"), (8, "invalid_value")]
+                                                              (7, "invalid_value"), (8, "invalid_value"), (9, "invalid_value"),
+                                                              (10, "invalid_value")]
+    assert "第 9 行" in out["errors"][-1]["message"]
     msgs = [e["message"] for e in out["errors"]]
     assert "日期" in msgs[0] and "两位小数" in msgs[1] and "abc" in msgs[2] and "凭证号" in msgs[3] and "科目" in msgs[4]
     assert out["matches"][0]["voucher"] == "记-2026-01-0001" and out["summary"]["rows_ok"] == 2
