@@ -239,6 +239,8 @@ def save_mapping(kind: str, name: str, mapping: dict, user=None) -> ColumnMappin
     name = (name or "").strip()
     if not name:
         raise FileRejected("映射方案名称不能为空")
+    if ColumnMapping.objects.filter(kind=kind, name=name[:100], builtin=True).exists():
+        raise FileRejected(f"“{name}”是预置方案的名称，请换一个名称")
     allowed = set(layouts.fields_of(kind))
     clean = {str(h)[:200]: f for h, f in mapping.items() if f in allowed}
     cm, _ = ColumnMapping.objects.update_or_create(kind=kind, name=name[:100], defaults={
