@@ -4,16 +4,14 @@ The uploaded file waits between the upload and the mapping screen in a private t
 kept in the session, removed after the run or after a day); the run itself goes through
 service.run_wms / run_gl like the CLI and REST.
 """
-import os
 import secrets
 import tempfile
 import time
 from pathlib import Path
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 
 from stockbook.access.policy import can_read_books
 from stockbook.core.errors import DocError
