@@ -218,3 +218,17 @@ def test_cli_forced_layout_and_wrong_kind_mapping(stocked, tmp_path):
     code, out, _ = cli("reconcile-external", "wms", str(f), "--as-of", "2026-01-31", "--mapping", "仓库方案")
     res = json.loads(out)  # 单位 not mapped: every quantity is read in the base unit, so B002 300 pcs still agrees
     assert code == 0 and res["rows"] == []
+
+
+def test_admin_lists_mappings_and_runs(admin_client, stocked):
+    from datetime import date
+
+    from stockbook.external.service import ensure_builtin_mappings, run_wms
+
+    ensure_builtin_mappings()
+    run_wms(csv_bytes(WMS_OK), as_of=date(2026, 1, 31), file_name="a.csv")
+    assert admin_client.get("/admin/external/columnmapping/").status_code == 200
+    r = admin_client.get("/admin/external/externalrun/")
+    assert r.status_code == 200 and "a.csv" in r.content.decode()
+    builtin = ColumnMapping.objects.filter(builtin=True).first()
+    assert admin_client.post(f"/admin/external/columnmapping/{builtin.pk}/delete/", {"post": "yes"}).status_code == 403
