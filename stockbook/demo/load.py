@@ -13,6 +13,7 @@ from stockbook.core.errors import DocError
 from stockbook.posting.books import Books
 from stockbook.posting.service import TYPE_NAMES, post, ref_of
 
+from . import data
 from .generate import documents
 from .users import ensure_users
 
@@ -115,6 +116,17 @@ def demo_approvals() -> str | None:
     return f"采购入库单 {ref} 73,000.00 元" if res.status == "pending" else None
 
 
+def demo_recon() -> list[str]:
+    """The 金蝶 voucher export and WMS stock list of stockbook/recon/demo.py, reconciled; cases synced."""
+    from datetime import date
+
+    from stockbook.approvals.models import ApprovalRequest
+    from stockbook.recon.demo import demo_reconciliation
+
+    ref = ApprovalRequest.objects.filter(status=ApprovalRequest.PENDING, kind=ApprovalRequest.KIND_DOCUMENT).values_list("ref", flat=True).first()
+    return demo_reconciliation(date.fromisoformat(data.TODAY), ref)
+
+
 def load_demo(users_only: bool = False, out=sys.stdout) -> dict:
     counts = {}
     if not users_only:
@@ -125,6 +137,9 @@ def load_demo(users_only: bool = False, out=sys.stdout) -> dict:
         pending = demo_approvals()
         if pending:
             print(f"\n待审批：{pending}（财务主管 chief 登录后在“审批”中处理）", file=out)
+        print("\n对账演示（金蝶凭证与 WMS 库存）：", file=out)
+        for line in demo_recon():
+            print(f"  {line}", file=out)
     print("\n演示账号 (demo logins):", file=out)
     print(logins_table(users), file=out, end="")
     return {**counts, "users": users}

@@ -354,10 +354,24 @@ class _DocIndex:
             self.by_ref[d["ref"]].append(d)
         for r in ApprovalRequest.objects.filter(status=ApprovalRequest.PENDING, kind=ApprovalRequest.KIND_DOCUMENT).exclude(ref=""):
             self.by_ref[r.ref].append({"id": None, "ref": r.ref, "type": r.doc_type, "status": "pending", "date": None})
-        self.by_voucher = {(v["period"], f"{v['word']}-{v['number']}"): v["document_id"]
-                           for v in Voucher.objects.filter(date__gte=date_from).values("period", "word", "number", "document_id")}
+        self.by_voucher = {(v["period"], f"{v['word']}-{v['number']}"): (v["document_id"], v["date"])
+                           for v in Voucher.objects.filter(date__gte=date_from).values("period", "word", "number", "document_id", "date")}
 
-    def find(self, line, prefer_ids=()) -> dict | None:
+    def referenced(self, lines) -> set:
+        """Ids of the documents some line names by reference."""
+        out = set()
+        for ln in lines:
+            for key in (ln.reference, *(_TOKEN.findall(unicodedata.normalize("NFKC", ln.summary or "")))):
+                key = unicodedata.normalize("NFKC", str(key or "")).strip()
+                if key and key in self.by_ref:
+                    out.update(c["id"] for c in self.by_ref[key] if c["id"] is not None)
+                    break
+        return out
+
+    def find(self, line, prefer_ids=(), referenced=frozenset()) -> dict | None:
+        """By the document ref in reference/摘要; else by Stockbook's voucher number on the same date, unless
+        that voucher's document is already named by a reference elsewhere in the file (an external package
+        numbers its vouchers its own way: a number alone is weak evidence)."""
         cands = []
         for key in (line.reference, *(_TOKEN.findall(unicodedata.normalize("NFKC", line.summary or "")))):
             key = unicodedata.normalize("NFKC", str(key or "")).strip()
@@ -365,9 +379,9 @@ class _DocIndex:
                 cands = self.by_ref[key]
                 break
         if not cands and line.voucher_no:
-            did = self.by_voucher.get((line.date.year * 100 + line.date.month, norm_voucher_no(line.voucher_no)))
-            if did is not None:
-                return {"id": did, "by": "voucher_no"}
+            hit = self.by_voucher.get((line.date.year * 100 + line.date.month, norm_voucher_no(line.voucher_no)))
+            if hit is not None and hit[1] == line.date and hit[0] not in referenced:
+                return {"id": hit[0], "by": "voucher_no"}
         if not cands:
             return None
         for c in cands:  # a ref shared by several types: the one that booked on this account
@@ -447,6 +461,7 @@ def reconcile_external(lines, date_from: date, as_of: date, rules=None) -> list[
     lines = list(lines)
     names = dict(Account.objects.values_list("code", "name"))
     idx = _DocIndex(date_from)
+    referenced = idx.referenced(lines)
     out = []
     pairs = [("stock", c, 1) for c in inventory_accounts()] + FIXED
     for ledger, code, sign in pairs:
@@ -458,7 +473,7 @@ def reconcile_external(lines, date_from: date, as_of: date, rules=None) -> list[
         loose: dict = defaultdict(lambda: {"le": 0, "rows": []})
         for ln in mine:
             amt = sign * (ln.debit - ln.credit)
-            m = idx.find(ln, prefer_ids=book.keys() | book_later.keys())
+            m = idx.find(ln, prefer_ids=book.keys() | book_later.keys(), referenced=referenced)
             if m is None:
                 if ln.date <= as_of:
                     g = loose[(ln.date, norm_voucher_no(ln.voucher_no))]

@@ -285,3 +285,25 @@ def test_the_year_looks_like_a_small_distributor(demo):
         tb = {r["account"]: r for r in trial_balance(date(p // 100, p % 100, 1), min(_month_end(p), date.fromisoformat(data.TODAY))).data["rows"]}
         for code in ("1001", "100201", "100202"):
             assert Decimal(tb[code]["closing"]) > 0, (code, p)
+
+
+def test_reconciliation_demo_explains_what_it_planted(demo):
+    """The demo's 金蝶 export and WMS list (stockbook/recon/demo.py) are saved runs whose differences the
+    engine attributes to the causes planted; the internal books open difference cases."""
+    from stockbook.cases.models import Case
+    from stockbook.external.models import ExternalRun
+    from stockbook.recon.service import reconcile_run
+
+    _, text = demo
+    assert "金蝶KIS_会计分录序时簿_2026年10月.xlsx" in text and "WMS库存_2026-11-26.csv" in text
+    gl = ExternalRun.objects.get(source="demo", kind="gl")
+    causes = {}
+    for p in reconcile_run(gl.pk, date(2026, 10, 31)):
+        for it in p.items:
+            causes.setdefault(it.cause, set()).update(it.refs)
+    assert {"uninvoiced_delivery", "cutoff", "duplicate_entry", "unit_error", "external_only", None} <= set(causes)
+    assert any(r.startswith("CGRK-202610") for r in causes[None])  # the typing mistake stays unexplained
+    assert set(causes) - {None} <= {"uninvoiced_delivery", "cutoff", "duplicate_entry", "unit_error", "external_only"}
+    wms = ExternalRun.objects.get(source="demo", kind="wms")
+    assert {r["cause"] for r in wms.result["rows"]} == {"unposted_document", "missing_in_external", "quantity_difference", "unit_error"}
+    assert Case.objects.filter(status="open").exists()
