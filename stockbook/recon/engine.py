@@ -156,18 +156,23 @@ class _Books:
 
 
 def _journal_items(bk: _Books, code: str, sign: int) -> list[Attribution]:
+    """One item per journal and warehouse it names on the account (no warehouse: one item without)."""
     out = []
     rows = (bk.lines(code).filter(voucher__document__type="journal")
-            .values("voucher__document_id", "voucher__document__ref", "voucher_id").annotate(d=Sum("debit"), c=Sum("credit")))
-    per: dict[int, Attribution] = {}
+            .values("voucher__document_id", "voucher__document__ref", "voucher_id", "warehouse_id", "item_id")
+            .annotate(d=Sum("debit"), c=Sum("credit")))
+    per: dict[tuple, Attribution] = {}
     for r in rows:
-        a = per.get(r["voucher__document_id"])
+        key = (r["voucher__document_id"], r["warehouse_id"])
+        a = per.get(key)
         if a is None:
-            a = per[r["voucher__document_id"]] = Attribution(
+            a = per[key] = Attribution(
                 0, None, None, f"手工凭证 {r['voucher__document__ref']} 记在 {code} 上", refs=[r["voucher__document__ref"]],
-                doc_ids=[r["voucher__document_id"]],
+                doc_ids=[r["voucher__document_id"]], warehouse_id=r["warehouse_id"], item_id=r["item_id"],
                 features={"source": "internal", "side": "gl_only", "voucher_kind": "journal", "doc_type": "journal", "doc_status": "posted"})
             out.append(a)
+        elif a.item_id != r["item_id"]:
+            a.item_id = None  # several items: the item is not one
         a.amount += sign * ((r["d"] or 0) - (r["c"] or 0))
         if r["voucher_id"] not in a.voucher_ids:
             a.voucher_ids.append(r["voucher_id"])
