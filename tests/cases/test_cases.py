@@ -331,3 +331,39 @@ def test_cli_sync_escalate_list(people, post_json, capsys):
     assert main(["cases", "escalate", "--today", "2099-01-01"]) == 0
     assert main(["cases", "sync", "--as-of", "2026-02-30"]) == 2
     assert "invalid_value" in capsys.readouterr().err
+
+
+def test_page_open_syncs_only_when_the_engine_changed(people, post_json, django_assert_max_num_queries):
+    from stockbook.cases.service import sync_if_changed
+
+    post_json(journal("J1", "500.00"))
+    first = sync_if_changed(JAN)
+    assert first is not None and len(first["created"]) == 1
+    with django_assert_max_num_queries(5):
+        assert sync_if_changed(JAN) is None  # nothing changed: a few small queries, no sync
+    post_json(journal("J2", "100.00", date="2026-01-20"))
+    again = sync_if_changed(JAN)
+    assert again is not None and len(again["updated"]) == 1
+
+
+def test_common_features_of_several_items():
+    from stockbook.cases.service import common_features
+
+    items = [{"features": {"ledger": "stock", "side": "gl_only", "voucher_kind": "journal", "doc_type": "journal", "direction": "up"}},
+             {"features": {"ledger": "stock", "side": "gl_only", "voucher_kind": "journal", "doc_type": "journal", "direction": "down"}}]
+    assert common_features(items) == {"ledger": "stock", "side": "gl_only", "voucher_kind": "journal", "doc_type": "journal"}
+    assert common_features([{"features": {"ledger": "nonsense", "unknown_key": 1}}]) == {}
+    assert common_features([]) == {}
+
+
+def test_jobs_are_registered_and_run(people, post_json):
+    from stockbook.cases.tasks import run_escalation, run_sync
+    from stockbook.jobs.queue import discover, schedules
+
+    tasks = discover()
+    assert "stockbook.cases.tasks.sync_cases" in tasks and "stockbook.cases.tasks.escalate_cases" in tasks
+    assert schedules["stockbook.cases.tasks.sync_cases"] == "*/10 * * * *"
+    post_json(journal("J1", "500.00", date="2026-01-10"))
+    out = run_sync()
+    assert set(out) == {"today", "last_month_end"}
+    assert set(run_escalation()) == {"overdue", "aged"}
