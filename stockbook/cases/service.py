@@ -337,8 +337,8 @@ def _auto_close(c: Case, as_of):
 
 
 def sync_if_changed(as_of: date | None = None) -> dict | None:
-    """For the list page: sync only when the engine's maintained result changed since the last sync (two
-    or three small queries when nothing did)."""
+    """For the list page: sync only when the engine's maintained result changed since the last sync (five
+    small queries when nothing did)."""
     from stockbook.recon.models import Snapshot
     from stockbook.recon.service import is_stale
 
