@@ -367,3 +367,23 @@ def test_jobs_are_registered_and_run(people, post_json):
     out = run_sync()
     assert set(out) == {"today", "last_month_end"}
     assert set(run_escalation()) == {"overdue", "aged"}
+
+
+def test_warehouse_cases_follow_the_journal_lines(people, post_json):
+    from stockbook.cases.models import AssignmentRule, Case
+    from stockbook.cases.service import open_cases_for, sync, transition
+    from stockbook.masterdata.models import Warehouse
+
+    wh2 = Warehouse.objects.get(code="WH2")
+    AssignmentRule.objects.create(warehouse=wh2, user=people["east"])
+    post_json({"type": "journal", "ref": "JW", "date": "2026-01-10",
+               "lines": [{"account": "1405", "debit": "300.00", "warehouse": "WH2"}, {"account": "1405", "debit": "200.00"},
+                         {"account": "1002", "credit": "500.00"}]})
+    sync(JAN)
+    by_wh = {c.warehouse_id: c for c in Case.objects.all()}
+    assert set(by_wh) == {wh2.pk, None}
+    assert by_wh[wh2.pk].amount == 30000 and by_wh[None].amount == 20000
+    assert by_wh[wh2.pk].assignee == people["east"] and by_wh[None].assignee == people["chief"]
+    assert [c.pk for c in open_cases_for(people["east"])] == [by_wh[wh2.pk].pk]
+    transition(by_wh[wh2.pk].pk, "in_progress", people["east"])
+    _refused("not_allowed", transition, by_wh[None].pk, "in_progress", people["east"])
