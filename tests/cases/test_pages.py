@@ -68,6 +68,8 @@ def test_detail_and_actions(client, case, people):
     assert "待确认规则" in html and c.learned_rule.code in html and "已联系制单人" in html
     _login(client, people["chief"]).post(f"/cases/{case.pk}/transition/", {"to": "closed"})
     assert Case.objects.get().status == "closed"
+    html = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="case-status">已关闭' in html and 'id="form-resolve"' not in html and "学习规则" in html
     r = _login(client, people["east"]).post(f"/cases/{case.pk}/comment/", {"text": "x"})
     assert r.status_code == 404
 
