@@ -1,33 +1,50 @@
 """The dashboard's data: overview cards, differences by warehouse, warehouse × category heatmap, the
-12-month trend, the detail table (drill-down) and the operation area — built from the reconciliation
-engine's maintained results (``stockbook.recon.service``), never recomputed from scratch per request.
+12-month trend, the detail table (drill-down) and the operation area — built from maintained results,
+never recomputed from scratch per request.
 
-Two layers keep reads cheap:
-- the engine's stored results (``Snapshot``; recomputed only when a document or voucher dated on or before
-  the as-of date arrives) for every reconcile, breakdown and series the dashboard reads, including its own
-  per-month series (quantities) through ``service.cached``;
+Three layers keep reads cheap and postings quick to show:
+- the engine's stored results (``recon.service.current``: ``Snapshot`` rows recomputed only when a document
+  or voucher dated on or before the as-of date arrives) for the ledger pairs and their difference items;
+- the dashboard's own maintained series, stored the same way: ``cells(as_of)`` — per inventory account ×
+  warehouse × item the general-ledger balance (the engine's ``stock_breakdown`` definition: voucher lines on
+  the account and below, dated ≤ as_of), the stock value and the quantity (``stock_balance.balances``).
+  When a posting makes it stale it is brought up to date *incrementally*: the stored ledger sums plus the
+  lines of the vouchers written since (facts are append-only: postings, voids and corrections all add
+  vouchers), and the stock figures re-read from the maintained period sums — a fraction of a second on a
+  million moves instead of a full scan. A full recompute runs when the inventory accounts change and at
+  least every 15 minutes (a concurrent PostgreSQL transaction could commit a voucher with a lower id after
+  the version was read). Every user and filter reads this one series (rows filtered in Python), so a data
+  scope costs no extra engine run;
 - an in-process memo of each finished payload keyed by the filters and the books version (largest
-  document, voucher and snapshot ids, the cases' last change): an unchanged book is served from memory,
-  and any posting changes the version, so the next request reads the engine again (a posting shows on
-  the next poll).
+  document, voucher and snapshot ids, the cases' last change). Unchanged books are served from memory; when
+  the version moves, one process recomputes a payload while the others keep serving the previous one
+  (``"stale": true``) instead of piling onto the same computation (a file lock per payload and per engine
+  result, under ``VAR_DIR/locks``), so a posting does not stall 50 clients.
 
 Field rights: without ``view_cost`` a payload carries no money at all — quantities, counts and whether a
 warehouse's book and stock agree instead. The whole-company pairs (暂估 grni, ar, ap, 1901, 1402 在途) and
 voucher links need ``policy.can_read_books`` (view_books + view_cost, no data scope)."""
+import contextlib
 import hashlib
+import json
+import os
+import re
 import threading
+import time
 from collections import OrderedDict, defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, Max
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
 from stockbook.core.money import fmt_money, fmt_qty
 from stockbook.recon import causes as kb
 from stockbook.recon import service
-from stockbook.recon.engine import LEDGER_NAMES, inventory_accounts
+from stockbook.recon.engine import _subtree, inventory_accounts
 from stockbook.recon.models import Snapshot
 from stockbook.stock.events import month_end
 
@@ -51,37 +68,169 @@ def _cases():
     return cs, Case
 
 
-def version() -> str:
-    """Changes whenever a document, voucher, stored engine result or case changes."""
-    d, v = service.books_version()
-    s = Snapshot.objects.aggregate(m=Max("id"), n=Count("id"))
-    out = f"{d}-{v}-{s['m'] or 0}-{s['n']}"
+VERSION_TTL = 0.5  # seconds a process reuses the version it read (a posting still shows within a second)
+RIGHTS_TTL = 5.0  # seconds a process reuses a user's rights and data scope
+_VERSION = [0.0, ""]
+_RIGHTS: dict = {}
+_PARSED: dict = {}  # (what, as_of, warehouses) → (version, data): stored results already read from the database
+
+
+def _read_version() -> str:
+    from django.db import connection
+
+    from stockbook.ledger.models import Voucher
+    from stockbook.posting.models import Document
+
+    parts = [f"(SELECT MAX(id) FROM {Document._meta.db_table})", f"(SELECT MAX(id) FROM {Voucher._meta.db_table})",
+             f"(SELECT MAX(id) FROM {Snapshot._meta.db_table})", f"(SELECT COUNT(*) FROM {Snapshot._meta.db_table})"]
     cs, Case = _cases()
     if Case is not None:
-        c = Case.objects.aggregate(m=Max("updated_at"), n=Count("id"))
-        out += f"-{c['n']}-{int(c['m'].timestamp() * 1e6) if c['m'] else 0}"
-    return out
+        parts += [f"(SELECT COUNT(*) FROM {Case._meta.db_table})", f"(SELECT MAX(updated_at) FROM {Case._meta.db_table})"]
+    with connection.cursor() as cur:
+        cur.execute("SELECT " + ", ".join(parts))
+        row = cur.fetchone()
+    out = [str(x or 0) for x in row[:5]]
+    if len(row) > 5:
+        m = row[5]
+        out.append(str(int(m.timestamp() * 1e6)) if hasattr(m, "timestamp") else re.sub(r"\D", "", str(m or 0)))
+    return "-".join(out)
 
 
-def memo(name: str, f: Filters, ver: str, compute, extra=()):
+def version(max_age: float | None = None) -> str:
+    """Changes whenever a document, voucher, stored engine result or case changes (one query, reused by the
+    process for ``VERSION_TTL`` seconds)."""
+    ttl = VERSION_TTL if max_age is None else max_age
+    now = time.monotonic()
+    with _LOCK:
+        if ttl > 0 and now - _VERSION[0] < ttl:
+            return _VERSION[1]
+    v = _read_version()
+    with _LOCK:
+        _VERSION[0], _VERSION[1] = now, v
+    return v
+
+
+def rights(user) -> dict:
+    """What the dashboard needs to know about the user (``filters.user_rights``: capabilities, money, books,
+    data scope), reused by the process for ``RIGHTS_TTL`` seconds."""
+    from .filters import user_rights
+
+    now = time.monotonic()
+    key = (user.pk, user.is_active, user.is_superuser)
+    with _LOCK:
+        hit = _RIGHTS.get(key)
+        if hit is not None and now - hit[0] < RIGHTS_TTL:
+            return hit[1]
+    r = user_rights(user)
+    with _LOCK:
+        _RIGHTS[key] = (now, r)
+        if len(_RIGHTS) > 2000:
+            _RIGHTS.clear()
+    return r
+
+
+def _parsed(what: str, as_of, w, load):
+    """Stored results already parsed by this process, while the version has not moved."""
+    ver = version()
+    key = (what, as_of, w)
+    with _LOCK:
+        hit = _PARSED.get(key)
+        if hit is not None and hit[0] == ver:
+            return hit[1]
+    data = load()
+    with _LOCK:
+        _PARSED[key] = (ver, data)
+        if len(_PARSED) > 200:
+            _PARSED.pop(next(iter(_PARSED)))
+    return data
+
+
+class Busy(Exception):
+    """Another process is computing what this request needs, and an older payload can be served."""
+
+
+_LOCAL = threading.local()
+
+
+@contextlib.contextmanager
+def engine_lock(name: str):
+    """Around a maintained result's (re)computation: waits for another process computing the same one —
+    unless the request has an older payload to serve (``memo``), then raises Busy instead of queueing a
+    worker behind a computation that is already under way."""
+    defer = getattr(_LOCAL, "defer", False)
+    with flock(name, blocking=not defer) as held:
+        if not held:
+            raise Busy(name)
+        yield
+
+
+@contextlib.contextmanager
+def flock(name: str, blocking: bool = True):
+    """A lock shared by the server's processes (gunicorn workers): yields True when held, False when
+    ``blocking`` is off and another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no cross-process lock, everybody computes
+        yield True
+        return
+    d = settings.VAR_DIR / "locks"
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / ("dashboard-" + hashlib.sha1(name.encode()).hexdigest()[:20])
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def memo(name: str, f: Filters, ver: str, compute, extra=()) -> bytes:
+    """The payload for these filters at this books version as JSON bytes: from memory, else computed (and
+    encoded once). When an older payload is in memory and another process is already recomputing this one
+    (or an engine result it needs), the older payload is returned with ``"stale": true`` — the page asks
+    again a moment later — instead of queueing the request behind that computation."""
     key = (name, f.key(), tuple(extra))
     with _LOCK:
         hit = _MEMO.get(key)
         if hit is not None and hit[0] == ver:
             _MEMO.move_to_end(key)
             return hit[1]
-    value = compute()
+    with flock("payload|" + repr(key), blocking=hit is None) as held:
+        if not held:
+            return _stale(hit[1])
+        _LOCAL.defer = hit is not None
+        try:
+            value = compute()
+        except Busy:
+            return _stale(hit[1])
+        finally:
+            _LOCAL.defer = False
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
     with _LOCK:
-        _MEMO[key] = (ver, value)
+        _MEMO[key] = (ver, body)
         _MEMO.move_to_end(key)
         while len(_MEMO) > _MEMO_MAX:
             _MEMO.popitem(last=False)
-    return value
+    return body
+
+
+def _stale(body: bytes) -> bytes:
+    return body[:-1] + b',"stale":true}'
 
 
 def clear_memo():
     with _LOCK:
         _MEMO.clear()
+        _PARSED.clear()
+        _RIGHTS.clear()
+        _VERSION[0] = 0.0
 
 
 # -- small helpers ----------------------------------------------------------------------------------------
@@ -148,63 +297,138 @@ def _months(as_of: date, n: int = 12) -> list[date]:
 
 
 # -- engine reads -----------------------------------------------------------------------------------------
+def current(as_of: date, whs=None) -> list[dict]:
+    """The engine's maintained reconciliation; one process computes a stale one while the others wait for
+    it (then read the stored result) rather than computing the same thing side by side."""
+    w = None if whs is None else sorted(whs)
+
+    def load():
+        from stockbook.recon.models import Snapshot
+
+        snap = Snapshot.objects.filter(key=f"reconcile|internal|{service._wh_key(w)}", as_of=as_of).first()
+        if snap is not None and not service.is_stale(snap):
+            return snap.data  # stored and current: no lock needed
+        with engine_lock(f"current|{as_of}|{_wkey(w)}"):
+            return service.current(as_of, w)["data"]
+    return _parsed("current", as_of, _wkey(w), load)
+
+
 def pairs(f: Filters, as_of: date | None = None, whs="scope") -> list[dict]:
-    """The maintained reconciliation (pair dicts) for the user's scope (or ``whs``)."""
-    w = _scope_arg(f) if whs == "scope" else (None if whs is None else sorted(whs))
-    data = service.current(as_of or f.as_of, w)["data"]
+    """The maintained reconciliation (pair dicts) for the user's scope (or ``whs``); without the right to
+    read the books, only the stock pairs."""
+    data = current(as_of or f.as_of, f.scope if whs == "scope" else whs)
     if not f.books:
         data = [p for p in data if p["ledger"] == "stock"]
     return data
 
 
-def stock_cells(f: Filters, as_of: date | None = None, by: str = "warehouse,category") -> list[dict]:
-    """Stock breakdown rows (every inventory account) in the user's scope, narrowed by the warehouse,
-    region and category filters: {warehouse id, category id, item id?, account, gl, sub, difference} in 分."""
-    as_of = as_of or f.as_of
-    cats = _category_ids(f)
-    item_cat = _item_categories() if (cats is not None and "item" in by) else None
-    out = []
-    for code in inventory_accounts():
-        for r in service.breakdown_cached(f"stock:{code}", as_of, by, _scope_arg(f))["data"]:
-            wid = r["warehouse"]["id"] if "warehouse" in r else None
-            if f.whs is not None and wid not in f.whs:
-                continue
-            cid = r["category"]["id"] if "category" in r else (item_cat.get(r["item"]["id"]) if item_cat is not None else None)
-            if cats is not None and cid not in cats:
-                continue
-            row = {"warehouse": wid, "category": cid, "account": code, "gl": fen(r["gl"]), "sub": fen(r["sub"]),
-                   "difference": fen(r["difference"])}
-            if "item" in r:
-                row["item"] = r["item"]
-            if "category" in r:
-                row["category_label"] = r["category"]
-            out.append(row)
+CELLS_KEY = "dashboard|cells"
+FULL_EVERY = 15 * 60  # seconds: at least this often a full recompute of the cells
+
+
+def _gl_sums(accounts, as_of, after_voucher=None, upto_voucher=None) -> dict:
+    from stockbook.ledger.models import VoucherLine
+
+    out: dict = {}
+    for code in accounts:
+        q = VoucherLine.objects.filter(_subtree(code), date__lte=as_of)
+        if after_voucher is not None:
+            q = q.filter(voucher_id__gt=after_voucher)
+        if upto_voucher is not None:
+            q = q.filter(voucher_id__lte=upto_voucher)
+        for r in q.values("warehouse_id", "item_id").annotate(d=Sum("debit"), c=Sum("credit")):
+            k = (code, r["warehouse_id"], r["item_id"])
+            out[k] = out.get(k, 0) + (r["d"] or 0) - (r["c"] or 0)
     return out
 
 
-def qty_cells(f: Filters, as_of: date | None = None) -> list[dict]:
-    """Stock quantities (1/10000 units) per warehouse × item in the user's scope, maintained like the
-    engine's results; narrowed by the warehouse, region and category filters."""
+def _compute_cells(as_of: date, prev) -> dict:
     from stockbook.reports.stock_balance import balances
 
+    accounts = inventory_accounts()
+    dv, vv = service.books_version()
+    now = time.time()
+    if prev is not None and prev.data.get("accounts") == accounts and now - prev.data.get("full_at", 0) < FULL_EVERY:
+        gl = {(a, w, i): g for a, w, i, g, _, _ in prev.data["rows"]}
+        for k, v in _gl_sums(accounts, as_of, prev.voucher_version, vv).items():
+            gl[k] = gl.get(k, 0) + v
+        full_at, mode = prev.data["full_at"], "incremental"
+    else:
+        gl = _gl_sums(accounts, as_of, upto_voucher=vv)
+        full_at, mode = now, "full"
+    acc = {k: [g, 0, 0] for k, g in gl.items()}
+    for r in balances(as_of):
+        code = r["item"].account.code
+        if code in accounts:
+            a = acc.setdefault((code, r["warehouse"].pk, r["item"].pk), [0, 0, 0])
+            a[1] += r["value"]
+            a[2] += r["qty"]
+    rows = [[a, w, i, g, v, q] for (a, w, i), (g, v, q) in acc.items() if g or v or q]
+    return {"accounts": accounts, "rows": rows, "full_at": full_at, "mode": mode}, dv, vv
+
+
+def cells(as_of: date) -> list[list]:
+    """[account, warehouse id, item id, gl 分, stock value 分, qty] for every inventory account × warehouse ×
+    item with a figure, as of the date; maintained (see the module docstring)."""
+    return _parsed("cells", as_of, "*", lambda: _load_cells(as_of))
+
+
+def _load_cells(as_of: date) -> list[list]:
+    snap = Snapshot.objects.filter(key=CELLS_KEY, as_of=as_of).first()
+    if snap is not None and not service.is_stale(snap):
+        return snap.data["rows"]
+    with engine_lock(f"cells|{as_of}"):
+        snap = Snapshot.objects.filter(key=CELLS_KEY, as_of=as_of).first()  # another process may have done it
+        if snap is not None and not service.is_stale(snap):
+            return snap.data["rows"]
+        t0 = time.perf_counter()
+        data, dv, vv = _compute_cells(as_of, snap)
+        ms = int((time.perf_counter() - t0) * 1000)
+        try:
+            with transaction.atomic():
+                Snapshot.objects.update_or_create(key=CELLS_KEY, as_of=as_of, defaults={
+                    "doc_version": dv, "voucher_version": vv, "data": data, "millis": ms})
+        except IntegrityError:  # another server stored it first
+            pass
+        return data["rows"]
+
+
+def stock_cells(f: Filters, as_of: date | None = None, by: str = "warehouse,category") -> list[dict]:
+    """Stock rows in the user's scope narrowed by the warehouse, region and category filters, summed by
+    ``by`` ("warehouse", "warehouse,category" or "warehouse,item"): {warehouse, category, item?, account,
+    gl, sub, difference, qty} (money in 分, qty in 1/10000)."""
     as_of = as_of or f.as_of
-    scope = _scope_arg(f)
-
-    def compute():
-        return [[r["warehouse"].pk, r["item"].pk, r["qty"]] for r in balances(as_of, warehouse_ids=scope) if r["qty"]]
-
-    rows = service.cached(f"dashboard|qty|{_wkey(scope)}", as_of, compute)["data"]
     cats = _category_ids(f)
     item_cat = _item_categories()
-    out = []
-    for wid, iid, q in rows:
+    dims = by.split(",")
+    agg: dict = {}
+    for acct, wid, iid, gl, sub, qty in cells(as_of):
+        if f.scope is not None and wid not in f.scope:
+            continue
         if f.whs is not None and wid not in f.whs:
             continue
         cid = item_cat.get(iid)
         if cats is not None and cid not in cats:
             continue
-        out.append({"warehouse": wid, "item": iid, "category": cid, "qty": q})
+        k = (acct, wid, cid if "category" in dims else None, iid if "item" in dims else None)
+        a = agg.setdefault(k, [0, 0, 0])
+        a[0] += gl
+        a[1] += sub
+        a[2] += qty
+    out = []
+    for (acct, wid, cid, iid), (gl, sub, qty) in agg.items():
+        row = {"account": acct, "warehouse": wid, "category": cid, "gl": gl, "sub": sub, "difference": gl - sub, "qty": qty}
+        if "item" in dims:
+            row["item"] = iid
+            row["category"] = item_cat.get(iid)
+        out.append(row)
     return out
+
+
+def qty_cells(f: Filters, as_of: date | None = None) -> list[dict]:
+    """Stock quantities per warehouse × item in the user's scope and filters (from the same cells)."""
+    return [{"warehouse": r["warehouse"], "item": r["item"], "category": r["category"], "qty": r["qty"]}
+            for r in stock_cells(f, as_of, by="warehouse,item") if r["qty"]]
 
 
 def _party_pairs(f: Filters) -> list[dict]:
@@ -291,27 +515,22 @@ def matched(f: Filters) -> dict:
 
 def by_warehouse(f: Filters) -> dict:
     whs = _warehouses()
-    qty: dict = defaultdict(int)
-    for r in qty_cells(f):
-        qty[r["warehouse"]] += r["qty"]
-    if not f.money:
-        agree: dict = {}
-        for r in stock_cells(f, by="warehouse"):
-            agree[r["warehouse"]] = agree.get(r["warehouse"], True) and r["difference"] == 0
-        ids = sorted(set(qty) | {k for k in agree if k is not None}, key=lambda i: whs[i].code)
-        return {"money": False, "measure": "库存数量", "rows": [
-            {"warehouse": _wh_label(whs[i]), "qty": fmt_qty(qty.get(i, 0)), "matched": agree.get(i, True)} for i in ids]}
     agg: dict = {}
     for r in stock_cells(f, by="warehouse"):
-        a = agg.setdefault(r["warehouse"], [0, 0])
+        a = agg.setdefault(r["warehouse"], [0, 0, 0, True])
         a[0] += r["gl"]
         a[1] += r["sub"]
-    ids = sorted(set(agg) | set(qty), key=lambda i: (i is None, whs[i].code if i is not None else ""))
+        a[2] += r["qty"]
+        a[3] = a[3] and r["difference"] == 0  # every inventory account of the warehouse agrees
+    ids = sorted(agg, key=lambda i: (i is None, whs[i].code if i is not None else ""))
+    if not f.money:
+        return {"money": False, "measure": "库存数量", "rows": [
+            {"warehouse": _wh_label(whs[i]), "qty": fmt_qty(agg[i][2]), "matched": agg[i][3]} for i in ids if i is not None]}
     rows = []
     for i in ids:
-        gl, sub = agg.get(i, (0, 0))
+        gl, sub, qty, ok = agg[i]
         rows.append({"warehouse": _wh_label(whs.get(i) if i is not None else None), "gl": fmt_money(gl), "sub": fmt_money(sub),
-                     "difference": fmt_money(gl - sub), "qty": fmt_qty(qty.get(i, 0)), "matched": gl == sub})
+                     "difference": fmt_money(gl - sub), "qty": fmt_qty(qty), "matched": ok})
     return {"money": True, "measure": "账实差异", "rows": rows}
 
 
@@ -321,11 +540,10 @@ def heatmap(f: Filters) -> dict:
     whs = _warehouses()
     cats = {c.pk: c for c in Category.objects.all()}
     cells: dict = defaultdict(int)
-    if f.money:
-        for r in stock_cells(f):
+    for r in stock_cells(f):
+        if f.money:
             cells[(r["warehouse"], r["category"])] += r["difference"]
-    else:
-        for r in qty_cells(f):
+        elif r["warehouse"] is not None:
             cells[(r["warehouse"], r["category"])] += r["qty"]
     wids = sorted({w for w, _ in cells}, key=lambda i: (i is None, whs[i].code if i is not None else ""))
     cids = sorted({c for _, c in cells}, key=lambda i: (i is None, cats[i].code if i is not None else ""))
@@ -354,6 +572,9 @@ def trend(f: Filters) -> dict:
             other.append(fmt_money(sum(fen(p["difference"]) for p in pairs(f, d, whs=None) if p["ledger"] != "stock")))
         series.append({"key": "other", "name": "暂估、往来、在途差异", "data": other})
     return {"money": True, "months": labels, "series": series}
+
+
+ITEM_ROWS = 200  # items listed in a warehouse's detail (differences first)
 
 
 # -- details (drill-down) ----------------------------------------------------------------------------------
@@ -393,7 +614,6 @@ def _party_docs(f: Filters, doc_ids: set, voucher_ids: set) -> tuple[set, set]:
 def difference_items(f: Filters, user) -> list[dict]:
     """Every difference item the engine found in the filter (per warehouse set: the engine run for those
     warehouses), with links to its documents and vouchers; without money: no amounts and no reasons."""
-    from stockbook.access.policy import can
     from stockbook.ledger.models import Voucher
     from stockbook.posting.models import Document
 
@@ -413,7 +633,7 @@ def difference_items(f: Filters, user) -> list[dict]:
     vids = {v for _, it in raw for v in it["voucher_ids"]}
     docs = {d.pk: d for d in Document.objects.filter(pk__in=doc_ids).only("id", "ref", "type", "date")}
     vouchers = {v.pk: v for v in Voucher.objects.filter(pk__in=vids)}
-    see_docs = can(user, "view_documents")
+    see_docs = f.documents
     out = []
     for p, it in raw:
         row = {"pair": p["key"], "ledger_name": p["ledger_name"], "account": p["account"],
@@ -441,36 +661,35 @@ def details(f: Filters, user) -> dict:
     from stockbook.masterdata.models import Category, Item
 
     start = _year_start(f.as_of)
-    qty = defaultdict(int)
-    for r in qty_cells(f):
-        qty[r["item"]] += r["qty"]
-    money = {}
-    if f.money:
-        for r in stock_cells(f, by="warehouse,item"):
-            iid = r["item"]["id"]
-            a = money.setdefault(iid, [0, 0])
-            a[0] += r["gl"]
-            a[1] += r["sub"]
-    ids = [i for i in set(qty) | set(money) if i is not None]
+    per: dict = {}
+    for r in stock_cells(f, by="warehouse,item"):
+        a = per.setdefault(r["item"], [0, 0, 0])
+        a[0] += r["gl"]
+        a[1] += r["sub"]
+        a[2] += r["qty"]
+    ids = [i for i in per if i is not None]
     items = {i.pk: i for i in Item.objects.filter(pk__in=ids)}
     cats = {c.pk: c.name for c in Category.objects.all()}
+    # differences first (largest first), then by code; at most ITEM_ROWS rows
+    order = sorted(ids, key=lambda i: (per[i][0] == per[i][1], -abs(per[i][0] - per[i][1]), items[i].code))
     rows = []
-    for iid in sorted(ids, key=lambda i: items[i].code):
+    for iid in order[:ITEM_ROWS]:
         it = items[iid]
+        gl, sub, qty = per[iid]
         row = {"item": {"id": iid, "code": it.code, "name": it.name, "uom": it.uom}, "category": cats.get(it.category_id, ""),
-               "qty": fmt_qty(qty.get(iid, 0)),
+               "qty": fmt_qty(qty),
                "ledger_url": _url("web:stock_report", "item-ledger", item=it.code, warehouse=f.warehouse.code,
                                   **{"from": start.isoformat(), "to": f.as_of.isoformat()}),
                "moves_url": _url("web:stock_report", "moves", item=it.code, warehouse=f.warehouse.code,
                                  **{"from": start.isoformat(), "to": f.as_of.isoformat()})}
         if f.money:
-            gl, sub = money.get(iid, (0, 0))
             row.update(gl=fmt_money(gl), sub=fmt_money(sub), difference=fmt_money(gl - sub))
         rows.append(row)
-    if f.money and None in money:
-        gl, sub = money[None]
+    if f.money and None in per:
+        gl, sub, _ = per[None]
         rows.append({"item": {"id": None, "code": "", "name": "未分配存货（凭证行无存货）", "uom": ""}, "category": "", "qty": "0",
                      "ledger_url": None, "moves_url": None, "gl": fmt_money(gl), "sub": fmt_money(sub), "difference": fmt_money(gl - sub)})
+    out["items_total"] = len(ids)
     out["items"] = rows
     out["moves_url"] = _url("web:stock_report", "moves", warehouse=f.warehouse.code, **{"from": start.isoformat(), "to": f.as_of.isoformat()})
     return out

@@ -29,6 +29,7 @@ class Filters:
     whs: frozenset | None = None  # warehouses after the warehouse/region filters (None: all)
     money: bool = False  # view_cost: stock values, differences
     books: bool = False  # may read the whole-company books (grni, ar, ap, transit, vouchers)
+    documents: bool = False  # view_documents: links to the documents
     raw: dict = field(default_factory=dict)
 
     def key(self) -> tuple:
@@ -64,8 +65,16 @@ def _lookup(model, code, label, fld):
     return obj
 
 
-def parse(user, params, today: date | None = None) -> Filters:
-    """``params``: request.GET (or a dict). Raises FilterError."""
+def user_rights(user) -> dict:
+    ids = policy.warehouse_ids(user)
+    return {"stock_reports": policy.can(user, "view_stock_reports"), "money": policy.sees_cost(user),
+            "books": policy.can_read_books(user), "documents": policy.can(user, "view_documents"),
+            "scope": None if ids is None else frozenset(ids)}
+
+
+def parse(user, params, today: date | None = None, rights: dict | None = None) -> Filters:
+    """``params``: request.GET (or a dict); ``rights``: ``user_rights(user)`` (or a cached copy). Raises
+    FilterError."""
     from stockbook.masterdata.models import Category, Customer, Region, Supplier, Warehouse
 
     today = today or date.today()
@@ -92,10 +101,10 @@ def parse(user, params, today: date | None = None) -> Filters:
     if not (date(1900, 1, 1) <= as_of <= date(9999, 1, 31)):
         raise FilterError("截止日期超出范围", field="as_of")
 
-    scope_ids = policy.warehouse_ids(user)
-    scope = None if scope_ids is None else frozenset(scope_ids)
+    r = rights if rights is not None else user_rights(user)
+    scope = r["scope"]
     f = Filters(as_of=as_of, period=f"{as_of.year:04d}-{as_of.month:02d}", scope=scope, raw=raw,
-                money=policy.sees_cost(user), books=policy.can_read_books(user))
+                money=r["money"], books=r["books"], documents=r["documents"])
     f.warehouse = _lookup(Warehouse, raw["warehouse"], "仓库", "warehouse")
     f.region = _lookup(Region, raw["region"], "区域", "region")
     f.category = _lookup(Category, raw["category"], "分类", "category")

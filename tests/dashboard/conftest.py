@@ -24,10 +24,12 @@ def post_world(post_json):
 
 
 @pytest.fixture
-def world(company, post_json):
+def world(company, post_json, monkeypatch):
     post_world(post_json)
     from stockbook.dashboard import data
 
+    # tests post and read back at once: no reuse of a version read a moment ago (production: 0.5 s)
+    monkeypatch.setattr(data, "VERSION_TTL", 0)
     data.clear_memo()
     return company
 

@@ -258,3 +258,51 @@ def test_operation_area_lists_open_cases_red_first(as_, world):
     # warehouse staff: counts, no amounts
     _, mc = get(as_("wh"), "my-cases")
     assert all("amount" not in r for r in mc["rows"])
+
+
+def _engine_rows(as_of):
+    from stockbook.recon import service
+    from stockbook.recon.engine import inventory_accounts
+
+    out = {}
+    for code in inventory_accounts():
+        for r in service.breakdown(f"stock:{code}", as_of, "warehouse,item"):
+            out[(code, r["warehouse"]["id"], r["item"]["id"])] = (r["gl"], r["sub"])
+    return out
+
+
+def _cell_rows(as_of):
+    from stockbook.core.money import fmt_money
+    from stockbook.dashboard import data
+
+    return {(a, w, i): (fmt_money(g), fmt_money(v)) for a, w, i, g, v, q in data.cells(as_of) if g or v}
+
+
+def _nonzero(rows):
+    return {k: v for k, v in rows.items() if v != ("0.00", "0.00")}
+
+
+def test_cells_are_the_engine_breakdown_kept_up_to_date_incrementally(world, post_json):
+    """The dashboard's maintained cells equal the engine's breakdown by warehouse × item — after a full
+    computation, after an incremental update for a new posting, and after a backdated one (re-costing
+    correction vouchers) and a second journal."""
+    from datetime import date
+
+    from stockbook.recon.models import Snapshot
+
+    d = date(2026, 1, 31)
+    assert _nonzero(_cell_rows(d)) == _nonzero(_engine_rows(d))
+    assert Snapshot.objects.get(key="dashboard|cells", as_of=d).data["mode"] == "full"
+    post_json({"type": "purchase_receipt", "ref": "RK-E1-02", "date": "2026-01-29", "supplier": "S02", "warehouse": "E1",
+               "lines": [{"item": "CU01", "qty": "20", "unit_price": "66.00"}]})
+    assert _nonzero(_cell_rows(d)) == _nonzero(_engine_rows(d))
+    assert Snapshot.objects.get(key="dashboard|cells", as_of=d).data["mode"] == "incremental"
+    post_json({"type": "purchase_receipt", "ref": "RK-N1-03", "date": "2026-01-02", "supplier": "S02", "warehouse": "N1",
+               "lines": [{"item": "CB01", "qty": "10", "unit_price": "9.90"}]})  # backdated: later issues re-costed
+    post_json({"type": "journal", "ref": "JZ-1405-2", "date": "2026-01-30", "memo": "调整",
+               "lines": [{"account": "1405", "credit": "80.00", "warehouse": "N1", "item": "CB01"}, {"account": "1001", "debit": "80.00"}]})
+    rows = _nonzero(_cell_rows(d))
+    assert rows == _nonzero(_engine_rows(d))
+    assert Snapshot.objects.get(key="dashboard|cells", as_of=d).data["mode"] == "incremental"
+    # a date before the postings is not touched by them
+    assert _nonzero(_cell_rows(date(2025, 12, 31))) == {}

@@ -220,7 +220,7 @@
   }
 
   function loadDetail() {
-    return getJSON(url("details", state.warehouse ? { warehouse: state.warehouse } : null)).then(drawDetail);
+    return getJSON(url("details", state.warehouse ? { warehouse: state.warehouse } : null)).then(function (d) { drawDetail(d); return d; });
   }
 
   function drill(code) {
@@ -237,14 +237,16 @@
     root.setAttribute("data-loaded", "0");
     var jobs = [
       getJSON(url("overview")).then(function (d) { drawOverview(d); $("dash-asof").textContent = d.as_of; return d; }),
-      getJSON(url("by-warehouse")).then(drawWarehouses),
-      getJSON(url("heatmap")).then(drawHeatmap),
-      getJSON(url("trend")).then(drawTrend),
-      getJSON(url("my-cases")).then(drawCases),
+      getJSON(url("by-warehouse")).then(function (d) { drawWarehouses(d); return d; }),
+      getJSON(url("heatmap")).then(function (d) { drawHeatmap(d); return d; }),
+      getJSON(url("trend")).then(function (d) { drawTrend(d); return d; }),
+      getJSON(url("my-cases")).then(function (d) { drawCases(d); return d; }),
       loadDetail()
     ];
     return Promise.all(jobs).then(function (res) {
       state.version = res[0].version;
+      // a payload another server process was still recomputing: ask again in a moment
+      if (res.some(function (d) { return d && d.stale; })) { state.version = "stale"; }
       root.setAttribute("data-version", state.version);
       root.setAttribute("data-loaded", "1");
       var live = $("dash-live");
