@@ -8,7 +8,8 @@ import sys
 CLI_PLUGINS: list[str] = ["stockbook.backup.cli", "stockbook.jobs.cli", "stockbook.audit.cli", "stockbook.approvals.cli", "stockbook.posting.cli", "stockbook.users.ldap_cli",
                           "stockbook.recon.cli", "stockbook.cases.cli", "stockbook.external.cli"]
 
-REPORTS = ("trial-balance", "stock-balance", "reconcile", "general-ledger", "detail-ledger", "item-ledger", "stock-summary", "moves")
+REPORTS = ("trial-balance", "stock-balance", "reconcile", "general-ledger", "detail-ledger", "item-ledger", "stock-summary", "moves",
+           "ar-aging", "ap-aging", "statement")
 
 
 def _setup(db: str | None):
@@ -68,6 +69,7 @@ def main(argv=None):
     p.add_argument("--supplier")
     p.add_argument("--item")
     p.add_argument("--warehouse")
+    p.add_argument("--region", help="region code (ar-aging, ap-aging)")
     p.add_argument("--format", default="table", choices=("json", "table", "csv", "xlsx", "pdf"))
     p.add_argument("--output", "-o", help="write to this file (needed for xlsx/pdf on a terminal)")
 
@@ -143,7 +145,7 @@ def _report(args):
     from stockbook.reports.base import render
     from stockbook.reports.registry import build_report
 
-    params = {k: getattr(args, k) for k in ("as_of", "start", "end", "account", "customer", "supplier", "item", "warehouse")}
+    params = {k: getattr(args, k) for k in ("as_of", "start", "end", "account", "customer", "supplier", "item", "warehouse", "region")}
     try:
         rep = build_report(args.name, params)
     except DocError as e:

@@ -9,6 +9,9 @@ from .policy import can, require, require_books, warehouse_ids
 
 STOCK_REPORTS = {"stock-balance", "stock-summary", "item-ledger", "moves"}
 BOOK_REPORTS = {"trial-balance", "general-ledger", "detail-ledger", "reconcile"}
+# receivables/payables (stockbook/reports/aging.py, statement.py): document amounts, so view_documents and
+# view_price; a scoped user sees the parties of her regions only (docs/ar-ap.md)
+ARAP_REPORTS = {"ar-aging", "ap-aging", "statement"}
 # keys of report data rows that carry cost (value) figures
 COST_KEYS = {"value", "in_value", "out_value", "value_before", "value_after", "opening_value", "closing_value", "cost"}
 
@@ -21,6 +24,12 @@ def check_report(user, name: str, params: dict) -> dict:
     if name in BOOK_REPORTS:
         require_books(user)
         return params
+    if name in ARAP_REPORTS:
+        from stockbook.reports.aging import scope_params
+
+        require(user, "view_documents")
+        require(user, "view_price")
+        return scope_params(user, name, params)
     require(user, "view_stock_reports")
     ids = warehouse_ids(user)
     if ids is not None:
@@ -37,7 +46,7 @@ def check_report(user, name: str, params: dict) -> dict:
 
 def strip_report(rep, user):
     """Remove cost columns and figures for a user without ``view_cost`` (table, totals and data)."""
-    if user is None or can(user, "view_cost"):
+    if user is None or can(user, "view_cost") or rep.name in ARAP_REPORTS:  # ARAP: view_price checked
         return rep
     money = {c.key for c in rep.columns if c.kind == "money"} | COST_KEYS
     rep.columns = [c for c in rep.columns if c.kind != "money"]

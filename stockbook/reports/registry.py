@@ -45,4 +45,12 @@ def _build(name: str, p: dict):
         if name == "stock-summary":
             return sr.stock_summary(p.get("start"), p.get("end"), p.get("warehouse"), warehouse_ids=scope)
         return sr.move_log(p.get("start"), p.get("end"), p.get("item"), p.get("warehouse"), warehouse_ids=scope)
+    if name in ("ar-aging", "ap-aging"):
+        from . import aging
+
+        return aging.aging(aging.SIDES[name], p.get("as_of"), p)
+    if name == "statement":
+        from . import statement
+
+        return statement.statement(p)
     raise DocError("invalid_value", f"未知的报表 {name}")

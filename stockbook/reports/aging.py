@@ -1,0 +1,241 @@
+"""应收/应付账龄 (ar-aging, ap-aging): open invoices of each customer (supplier) as of a date, bucketed by
+invoice date (docs/ar-ap.md).
+
+An invoice's open amount as of D = gross (net + tax of its lines) − the allocations made to it by receipts
+(payments) dated ≤ D. The unallocated remainder of each receipt (payment) dated ≤ D is a credit of the party
+that settles its oldest open invoices first (invoice date, then ref; credits used oldest receipt first). A
+credit left over when every invoice is settled is 预收 (预付): it stays in the row as a negative amount,
+bucketed by the age of the receipt (payment) it is left from.
+
+Reading is three grouped queries (invoice gross per invoice, allocations per receipt line, receipts); the
+settlement runs in Python over those rows, so the cost does not depend on how many allocations there are
+per invoice.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Sum
+
+from stockbook.core.errors import DocError
+from stockbook.core.money import fmt_money
+
+from .base import Column, Report
+
+BUCKETS = ("0-30", "31-60", "61-90", "91-180", "181+")
+BUCKET_TITLES = {"0-30": "0-30天", "31-60": "31-60天", "61-90": "61-90天", "91-180": "91-180天", "181+": "181天以上"}
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of the books: receivables (ar) or payables (ap)."""
+    kind: str  # ar | ap
+    party: str  # customer | supplier
+    invoice_type: str
+    money_type: str  # customer_receipt | supplier_payment
+    party_title: str
+    report: str
+
+    @property
+    def model(self):
+        from stockbook.masterdata.models import Customer, Supplier
+
+        return Customer if self.party == "customer" else Supplier
+
+
+AR = Side("ar", "customer", "sales_invoice", "customer_receipt", "客户", "ar-aging")
+AP = Side("ap", "supplier", "purchase_invoice", "supplier_payment", "供应商", "ap-aging")
+SIDES = {"ar": AR, "ap": AP, "customer": AR, "supplier": AP, "ar-aging": AR, "ap-aging": AP}
+
+
+def bucket_of(age_days: int) -> str:
+    if age_days <= 30:
+        return "0-30"
+    if age_days <= 60:
+        return "31-60"
+    if age_days <= 90:
+        return "61-90"
+    if age_days <= 180:
+        return "91-180"
+    return "181+"
+
+
+@dataclass
+class OpenItem:
+    doc_id: int
+    date: date
+    ref: str
+    gross: int  # 分
+    open: int  # 分, after allocations and oldest-first settlement; negative for a credit (预收/预付)
+    credit: bool = False  # a receipt's (payment's) unsettled remainder
+
+
+@dataclass
+class PartyAging:
+    party_id: int
+    items: list[OpenItem] = field(default_factory=list)
+
+    def buckets(self, as_of: date) -> dict[str, int]:
+        out = dict.fromkeys(BUCKETS, 0)
+        for it in self.items:
+            out[bucket_of((as_of - it.date).days)] += it.open
+        return out
+
+
+def open_items(side: Side, as_of: date, party_ids=None) -> dict[int, PartyAging]:
+    """{party id: its open invoices (and leftover credits) as of ``as_of``}; ``party_ids`` narrows the parties
+    (None = all). Parties with nothing open are left out."""
+    from stockbook.posting.models import Document, DocumentLine
+
+    pkey = f"{side.party}_id"
+    inv_lines = DocumentLine.objects.filter(document__type=side.invoice_type, document__status=Document.POSTED,
+                                            document__date__lte=as_of)
+    money_docs = Document.objects.filter(type=side.money_type, status=Document.POSTED, date__lte=as_of)
+    alloc_lines = DocumentLine.objects.filter(document__type=side.money_type, document__status=Document.POSTED,
+                                              document__date__lte=as_of, ref_document__isnull=False)
+    if party_ids is not None:
+        party_ids = list(party_ids)
+        inv_lines = inv_lines.filter(**{f"document__{pkey}__in": party_ids})
+        money_docs = money_docs.filter(**{f"{pkey}__in": party_ids})
+        alloc_lines = alloc_lines.filter(**{f"document__{pkey}__in": party_ids})
+
+    invoices = inv_lines.values_list("document_id", f"document__{pkey}", "document__date", "document__ref") \
+        .annotate(a=Sum("amount"), t=Sum("tax")).order_by()
+    allocated_to: dict[int, int] = defaultdict(int)  # invoice id → Σ allocations
+    allocated_by: dict[int, int] = defaultdict(int)  # receipt id → Σ its allocations
+    for rid, iid, amt in alloc_lines.values_list("document_id", "ref_document_id").annotate(a=Sum("amount")).order_by():
+        allocated_to[iid] += amt or 0
+        allocated_by[rid] += amt or 0
+
+    per_party: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for doc_id, pid, d, ref, a, t in invoices:
+        gross = (a or 0) + (t or 0)
+        left = gross - allocated_to.get(doc_id, 0)
+        if left > 0:
+            per_party[pid][0].append(OpenItem(doc_id, d, ref, gross, left))
+    for doc_id, pid, d, ref, amount in money_docs.values_list("id", pkey, "date", "ref", "amount").order_by():
+        left = (amount or 0) - allocated_by.get(doc_id, 0)
+        if left > 0:
+            per_party[pid][1].append(OpenItem(doc_id, d, ref, amount or 0, -left, credit=True))
+
+    out: dict[int, PartyAging] = {}
+    for pid, (invs, credits) in per_party.items():
+        items = _settle(invs, credits)
+        if items:
+            out[pid] = PartyAging(pid, items)
+    return out
+
+
+def _settle(invoices: list[OpenItem], credits: list[OpenItem]) -> list[OpenItem]:
+    """Unallocated credits (oldest first) settle the oldest open invoices (date, then ref); what is left:
+    invoices still open, or credits not used up (negative)."""
+    invoices.sort(key=lambda i: (i.date, i.ref, i.doc_id))
+    credits.sort(key=lambda c: (c.date, c.ref, c.doc_id))
+    ci = 0
+    for inv in invoices:
+        while inv.open > 0 and ci < len(credits):
+            c = credits[ci]
+            take = min(inv.open, -c.open)
+            inv.open -= take
+            c.open += take
+            if c.open == 0:
+                ci += 1
+    return [i for i in invoices if i.open > 0] + [c for c in credits[ci:] if c.open < 0]
+
+
+def resolve_party(side: Side, code: str | None):
+    if not code:
+        return None
+    p = side.model.objects.filter(code=code).first()
+    if p is None:
+        raise DocError("unknown_party", f"{side.party_title} {code} 不存在", field=side.party)
+    return p
+
+
+def resolve_region(code: str | None):
+    if not code:
+        return None
+    from stockbook.masterdata.models import Region
+
+    r = Region.objects.filter(code=code).first()
+    if r is None:
+        raise DocError("invalid_value", f"区域 {code} 不存在", field="region")
+    return r
+
+
+def party_filter(side: Side, p: dict) -> list[int] | None:
+    """The party ids the report covers: the user's scope (``party_ids`` set by access rules), narrowed to
+    one party (``customer``/``supplier``) and/or a region; None = every party."""
+    other = "supplier" if side.party == "customer" else "customer"
+    if p.get(other):
+        raise DocError("invalid_value", f"{side.report} 按{side.party_title}筛选，不能指定 --{other}", field=other)
+    scope = p.get("scope_regions")
+    ids = None if scope is None else set(side.model.objects.filter(region_id__in=scope).values_list("pk", flat=True))
+    party = resolve_party(side, p.get(side.party))
+    if party is not None:
+        if ids is not None and party.pk not in ids:
+            raise DocError("not_allowed", f"{side.party_title} {party.code} 不在您的数据范围内", field=side.party)
+        ids = {party.pk}
+    region = resolve_region(p.get("region"))
+    if region is not None:
+        in_region = set(side.model.objects.filter(region=region).values_list("pk", flat=True))
+        ids = in_region if ids is None else ids & in_region
+    return None if ids is None else sorted(ids)
+
+
+def scope_regions(user) -> set[int] | None:
+    """The regions whose parties a user may see: None = all. A user with a data scope (access.Scope) sees
+    the customers and suppliers of her scope's regions and of the regions of her scope's warehouses;
+    parties without a region are outside every scope."""
+    from stockbook.access.policy import warehouse_ids
+
+    if warehouse_ids(user) is None:
+        return None
+    from stockbook.access.models import Scope
+    from stockbook.masterdata.models import Warehouse
+
+    scope = Scope.objects.filter(user_id=user.pk).first()
+    regions = set(scope.regions.values_list("pk", flat=True))
+    whs = set(scope.warehouses.values_list("pk", flat=True))
+    regions |= set(Warehouse.objects.filter(pk__in=whs, region__isnull=False).values_list("region_id", flat=True))
+    return regions
+
+
+def scope_params(user, name: str, params: dict) -> dict:
+    """Access rules' hook (stockbook/access/reports.py): the user's party scope added to the params."""
+    return {**params, "scope_regions": scope_regions(user)}
+
+
+def aging(side: Side, as_of: date, p: dict | None = None) -> Report:
+    if as_of is None:
+        raise DocError("invalid_value", f"{side.report} 需要 --as-of 日期", field="as_of")
+    p = p or {}
+    ids = party_filter(side, p)
+    parties = open_items(side, as_of, ids)
+    info = {pk: (code, name) for pk, code, name in side.model.objects.filter(pk__in=list(parties)).values_list("pk", "code", "name")}
+    rows, data_rows = [], []
+    sums = dict.fromkeys(BUCKETS, 0)
+    for pid in sorted(parties, key=lambda k: info[k][0]):
+        b = parties[pid].buckets(as_of)
+        total = sum(b.values())
+        code, name = info[pid]
+        data_rows.append({side.party: code, "total": fmt_money(total), **{k: fmt_money(v) for k, v in b.items()}})
+        rows.append({side.party: code, "name": name, "total": fmt_money(total), **{k: fmt_money(v) for k, v in b.items()}})
+        for k, v in b.items():
+            sums[k] += v
+    data = {"report": side.report, "as_of": as_of.isoformat(), "rows": data_rows}
+    cols = [Column(side.party, f"{side.party_title}编码"), Column("name", f"{side.party_title}名称"),
+            Column("total", "合计", "money")] + [Column(k, BUCKET_TITLES[k], "money") for k in BUCKETS]
+    totals = {side.party: "合计", "total": fmt_money(sum(sums.values())), **{k: fmt_money(v) for k, v in sums.items()}}
+    title = "应收账款账龄分析表" if side.kind == "ar" else "应付账款账龄分析表"
+    return Report(side.report, title, data, cols, rows, subtitle=f"截至 {as_of.isoformat()}，按发票日期计龄",
+                  totals=totals if rows else None)
+
+
+def bucket_items(side: Side, as_of: date, party_id: int, bucket: str | None) -> list[OpenItem]:
+    """The open items of one party (drill-down of a cell), oldest first; ``bucket`` None = all."""
+    pa = open_items(side, as_of, [party_id]).get(party_id)
+    if pa is None:
+        return []
+    return [it for it in sorted(pa.items, key=lambda i: (i.date, i.ref))
+            if bucket is None or bucket_of((as_of - it.date).days) == bucket]
