@@ -63,7 +63,6 @@ def _d(day: int, month=1) -> str:
 
 def build_books(rng: random.Random, n_receipts=40, opening_delta=0):
     """The company, openings and a month of documents; returns {ref: type} of what was posted."""
-    from stockbook.masterdata.models import Company  # noqa: F401  (Django is set up)
 
     _post({"type": "company", "code": "PLANT", "name": "华信电气商贸有限公司", "chart": "small_enterprise",
            "costing_method": "moving_average", "start_period": "2026-01", "currency": "CNY"})

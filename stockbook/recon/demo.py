@@ -35,7 +35,7 @@ def kis_journal(month_first: date, until: date) -> tuple[bytes, list[str]]:
     from openpyxl import Workbook
 
     from stockbook.ledger.models import Voucher, VoucherLine
-    from stockbook.posting.models import Document, DocumentLine
+    from stockbook.posting.models import DocumentLine
 
     month_end = (month_first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     vouchers = list(Voucher.objects.filter(date__gte=month_first, date__lte=until).exclude(kind=Voucher.OPENING)

@@ -31,6 +31,7 @@ from stockbook.core.money import fmt_money
 from stockbook.ledger.models import Account, Voucher, VoucherLine
 from stockbook.masterdata.models import Company, Item
 from stockbook.posting.models import Document, DocumentLine
+from stockbook.posting.service import TYPE_NAMES
 from stockbook.stock.models import StockMove, StockPeriod
 
 from . import causes as kb
@@ -521,7 +522,7 @@ def reconcile_external(lines, date_from: date, as_of: date, rules=None) -> list[
             feats = {"source": "external", "side": side, "doc_type": dtype, "doc_status": status, "timing": timing,
                      "duplicate": bool(dup), "unit_ratio": side == "both" and not dup and _is_unit_ratio(e["le"], b["amount"], [key]),
                      "invoiced": f.get("invoiced"), "settled": f.get("settled")}
-            reason = (f"单据 {ref}（{dtype}）：外部总账 {fmt_money(e['le'])}，本系统 {fmt_money(b['amount'])}"
+            reason = (f"{TYPE_NAMES.get(dtype, dtype or '单据')} {ref}：外部总账 {fmt_money(e['le'])}，本系统 {fmt_money(b['amount'])}"
                       + (f"，外部凭证在 {as_of} 之后" if timing == "gl_later" else "")
                       + (f"，单据日期在 {as_of} 之后" if timing == "gl_earlier" else "")
                       + (f"（按{'单据号' if e['by'] == 'reference' else '凭证号'}匹配）" if e["by"] else ""))

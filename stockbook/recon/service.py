@@ -298,11 +298,13 @@ def reconcile_run(run_id: int, as_of: date | None = None) -> list[PairResult]:
     """Every ledger pair of a saved external GL run: its lines from the run's start date to ``as_of``
     (default: the run's end date) against what Stockbook booked. LookupError if there is no such run."""
     from stockbook.external.models import ExternalRun
-    from stockbook.external.service import gl_lines
+
+    from .engine import ExtLine
 
     run = ExternalRun.objects.filter(pk=run_id, kind="gl").first()
     if run is None:
         raise LookupError(run_id)
-    lines = gl_lines(run)
+    lines = [ExtLine(*r) for r in run.gl_lines.order_by("row_no").values_list(
+        "date", "voucher_no", "account", "debit", "credit", "summary", "reference", "row_no")]
     start = run.date_from or min((ln.date for ln in lines), default=as_of or date.today())
     return reconcile_external(lines, start, as_of or run.date_to or max((ln.date for ln in lines), default=start))

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from stockbook import audit
 from stockbook.core.money import fmt_money
+from stockbook.ledger.models import Voucher
 
 from . import causes as kb
 from .forms import CauseForm, RuleForm, ThresholdForm
@@ -47,8 +48,12 @@ def workbench(request):
         except LookupError:
             raise Http404(source)
     names = dict(Cause.objects.values_list("code", "name"))
+    vids = {v for p in pairs for it in p["items"] for v in it["voucher_ids"]}
+    vlabels = {v.pk: f"{v.period // 100}-{v.period % 100:02d} {v.word}-{v.number}"
+               for v in Voucher.objects.filter(pk__in=vids).only("period", "word", "number")}
     for p in pairs:
         for it in p["items"]:
+            it["vouchers"] = [(v, vlabels.get(v, f"#{v}")) for v in it["voucher_ids"]]
             it["cause_name"] = names.get(it["cause"], it["cause"]) if it["cause"] else "未解释"
             it["docs"] = list(zip(it["doc_ids"], it["refs"])) if len(it["doc_ids"]) == len(it["refs"]) else [(i, "") for i in it["doc_ids"]]
     return render(request, "recon/workbench.html", {
