@@ -64,6 +64,7 @@ bench: venv
 	$(BIN)/python -m bench.killnine --runs 100
 	$(BIN)/python -m bench.external_wms
 	$(BIN)/python -m bench.close_check
+	$(BIN)/python -m bench.dashboard_load
 	$(BIN)/python -m bench.recon_quality
 
 clean:

@@ -8,7 +8,7 @@ shows on the dashboard.
    users are added: an administrator, a 华东 regional manager and a warehouse clerk (quantities only).
 2. gunicorn serves the app on 127.0.0.1 (``--workers`` × ``--threads``, gthread). Each user logs in through the login
    form; the first round of requests fills the engine's maintained results (timed: "cold").
-3. After an unmeasured warm-up (``--warmup`` s), ``--clients`` threads (keep-alive off, one request at a time each, no think time) fire at the data
+3. After an unmeasured warm-up (``--warmup`` s), ``--clients`` threads (each its own login and keep-alive connection, one request at a time, no think time) fire at the data
    endpoints (overview, by-warehouse, heatmap, trend, details, details?warehouse=, my-cases, version) for
    ``--seconds``, as the three users (60 % / 20 % / 20 %). p50/p95/p99 of every request.
 4. With the load still running, one purchase receipt dated the as-of day is posted through the REST API
@@ -89,10 +89,10 @@ print(whs[0].code, Item.objects.order_by("code").values_list("code", flat=True).
 
 
 class Session:
-    """A logged-in HTTP client (session cookie), one connection per request (gunicorn sync workers close)."""
+    """A logged-in HTTP client (session cookie) on a keep-alive connection. Not shared between threads."""
 
     def __init__(self, port: int, username: str):
-        self.port, self.cookies = port, {}
+        self.port, self.cookies, self.conn = port, {}, None
         status, body, _ = self.request("GET", "/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
         form = urllib.parse.urlencode({"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token})
@@ -102,16 +102,28 @@ class Session:
             raise SystemExit(f"login as {username} failed: HTTP {status}")
 
     def request(self, method, path, body=None, headers=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        h = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Connection": "close", **(headers or {})}
-        conn.request(method, path, body=body, headers=h)
-        r = conn.getresponse()
-        data = r.read().decode("utf-8", "replace")
+        """One request on this session's keep-alive connection (reopened when the server closed it)."""
+        h = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), **(headers or {})}
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            try:
+                self.conn.request(method, path, body=body, headers=h)
+                r = self.conn.getresponse()
+                data = r.read().decode("utf-8", "replace")
+                break
+            except (http.client.HTTPException, ConnectionError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        if r.getheader("Connection", "").lower() == "close" or r.will_close:
+            self.conn.close()
+            self.conn = None
         for k, v in r.getheaders():
             if k.lower() == "set-cookie":
                 name, _, rest = v.partition("=")
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
-        conn.close()
         return r.status, data, r
 
     def get_json(self, path):
@@ -126,17 +138,18 @@ def endpoints(wh: str) -> list[str]:
             f"/dashboard/data/my-cases{q}", "/dashboard/data/version"]
 
 
-def load(sessions, paths, clients: int, seconds: float, stop_evt=None):
-    """``clients`` threads, each a user picked 60/20/20, requesting the paths round-robin from a random start."""
-    lat, errors, lock = [], [], threading.Lock()
-    deadline = time.monotonic() + seconds
-    weights = [("admin", 0.6), ("east", 0.2), ("wh", 0.2)]
+LAST_PER_ENDPOINT: dict = {}
 
-    def client(n):
-        rnd = random.Random(n)
-        who = rnd.choices([w for w, _ in weights], [p for _, p in weights])[0]
-        s = sessions[who][n % len(sessions[who])]
-        k = rnd.randrange(len(paths))
+
+def load(clients, paths, seconds: float, stop_evt=None):
+    """One thread per (user, session) in ``clients``, requesting the paths round-robin from a random start."""
+    lat, errors, lock = [], [], threading.Lock()
+    per = LAST_PER_ENDPOINT
+    per.clear()
+    deadline = time.monotonic() + seconds
+
+    def client(n, who, s):
+        k = random.Random(n).randrange(len(paths))
         mine, errs = [], []
         while time.monotonic() < deadline and not (stop_evt and stop_evt.is_set()):
             p = paths[k % len(paths)]
@@ -150,13 +163,15 @@ def load(sessions, paths, clients: int, seconds: float, stop_evt=None):
                 errs.append(str(e))
                 continue
             mine.append(time.perf_counter() - t0)
+            with lock:
+                per.setdefault(p.split("?")[0].rsplit("/", 1)[-1] + ("(wh)" if "warehouse=" in p else ""), []).append(mine[-1])
             if status != 200:
                 errs.append(f"{status} {p}")
         with lock:
             lat.extend(mine)
             errors.extend(errs)
 
-    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    threads = [threading.Thread(target=client, args=(n, who, s), daemon=True) for n, (who, s) in enumerate(clients)]
     t0 = time.monotonic()
     for t in threads:
         t.start()
@@ -208,7 +223,11 @@ def main(argv=None):
                 break
             except OSError:
                 time.sleep(0.1)
-        sessions = {w: [Session(port, f"bench_{w}") for _ in range(3)] for w in ("admin", "east", "wh")}
+        log(f"  {args.clients} clients log in (60 % administrator, 20 % regional manager, 20 % warehouse clerk) …")
+        rnd = random.Random(7)
+        who_of = [rnd.choices(["admin", "east", "wh"], [0.6, 0.2, 0.2])[0] for _ in range(args.clients)]
+        clients = [(who, Session(port, f"bench_{who}")) for who in who_of]
+        sessions = {w: [s for who, s in clients if who == w] or [Session(port, f"bench_{w}")] for w in ("admin", "east", "wh")}
         paths = endpoints(wh)
         # cold: the first round computes and stores the engine's results
         t0 = time.perf_counter()
@@ -221,25 +240,28 @@ def main(argv=None):
                     raise SystemExit(f"{who} {p}: HTTP {status} {body}")
         cold = time.perf_counter() - t0
         for who in ("admin", "east", "wh"):  # a second round: every worker's memo (and the snapshots) settle
-            for s in sessions[who]:
+            for s in sessions[who][:3]:
                 for p in paths:
                     if not (who == "east" and "warehouse=" in p):
                         s.request("GET", p)
         log(f"  cold first round {cold:.1f} s; warm-up load {args.warmup:g} s (every worker fills its memo) …")
-        load(sessions, paths, args.clients, args.warmup)
+        load(clients, paths, args.warmup)
         log(f"  load: {args.clients} clients × {args.seconds:g} s …")
-        lat, errors, took = load(sessions, paths, args.clients, args.seconds)
+        lat, errors, took = load(clients, paths, args.seconds)
         p50, p95, p99 = (pct(lat, p) * 1000 for p in (50, 95, 99))
+        by_ep = "; ".join(f"{k} p95 {pct(v, 95) * 1000:.0f}" for k, v in sorted(LAST_PER_ENDPOINT.items()))
+        notes.append(f"per endpoint (ms): {by_ep}")
         rate = len(lat) / took
 
         # a posting while the load goes on
         log("  posting one receipt through the REST API under load …")
+        admin = Session(port, "bench_admin")  # the watcher: its own session and connection
+        admin.get_json(f"/dashboard/data/by-warehouse?period={PERIOD}")
         stop = threading.Event()
-        bg = threading.Thread(target=lambda: bg_res.append(load(sessions, paths, args.clients, 120, stop)), daemon=True)
+        bg = threading.Thread(target=lambda: bg_res.append(load(clients, paths, 120, stop)), daemon=True)
         bg_res = []
         bg.start()
         time.sleep(3)
-        admin = sessions["admin"][0]
         path = f"/dashboard/data/by-warehouse?period={PERIOD}"
         before = {r["warehouse"]["code"]: r["qty"] for r in admin.get_json(path)[1]["rows"]}[wh]
         ref = f"DASH-{os.getpid()}"
