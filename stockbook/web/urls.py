@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path, register_converter
 
-from .views import accounts, documents, home, master, periods, reports, stock_api, stock_reports, vouchers
+from .views import accounts, arap, documents, home, master, periods, reports, stock_api, stock_reports, vouchers
 
 app_name = "web"
 
@@ -75,6 +75,12 @@ urlpatterns = [
     path("vouchers/<int:pk>/pdf/", cap(vouchers.voucher_pdf_view, "export", books=True), name="voucher_pdf"),
     path("vouchers/no/<str:number>/", cap(vouchers.voucher_by_number, books=True), name="voucher_by_number"),
     # books
+    # receivables and payables: aging, drill-down, statements (docs/ar-ap.md)
+    path("arap/aging/<str:kind>/", cap(arap.aging_page, "view_documents", "view_price"), name="arap_aging"),
+    path("arap/aging/<str:kind>/items/", cap(arap.aging_items, "view_documents", "view_price"), name="arap_items"),
+    path("arap/aging/<str:kind>/export/<str:fmt>/", cap(arap.aging_export, "view_documents", "view_price", "export"), name="arap_aging_export"),
+    path("arap/statement/", cap(arap.statement_page, "view_documents", "view_price"), name="arap_statement"),
+    path("arap/statement/export/<str:fmt>/", cap(arap.statement_export, "view_documents", "view_price", "export"), name="arap_statement_export"),
     path("reports/trial-balance/", cap(reports.report_page, books=True), {"name": "trial-balance"}, name="trial_balance"),
     path("reports/general-ledger/", cap(reports.report_page, books=True), {"name": "general-ledger"}, name="general_ledger"),
     path("reports/detail-ledger/", cap(reports.report_page, books=True), {"name": "detail-ledger"}, name="detail_ledger"),
