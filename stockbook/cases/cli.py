@@ -76,8 +76,10 @@ def _period(text):
 def run_sync(args) -> int:
     from .service import sync
 
+    from .external import sync_external
+
     as_of = _date(args.as_of, "--as-of") if args.as_of else None
-    print(json.dumps(sync(as_of), ensure_ascii=False))
+    print(json.dumps({**sync(as_of), "external": sync_external()}, ensure_ascii=False))
     return 0
 
 

@@ -17,8 +17,11 @@ def run_sync() -> dict:
     from .certify import default_period
     from .service import period_end, sync
 
+    from .external import sync_external
+
     out = {"today": sync()}
     out["last_month_end"] = sync(period_end(default_period()))
+    out.update({f"external_{k}": v for k, v in sync_external().items()})
     n = sum(len(v[k]) for v in out.values() for k in ("created", "updated", "closed"))
     if n:
         log.info("cases: sync changed %d case(s)", n)

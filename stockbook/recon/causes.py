@@ -48,6 +48,18 @@ BUILTIN = {
     "not_transferred": ("未传递", "Not transferred",
                         "本系统已过账的单据凭证没有传递（导入）到外部财务系统。",
                         "把该凭证重新传递（引入）到财务系统。"),
+    # the WMS stock list's causes (stockbook/external/wms.py)
+    "missing_in_books": ("账上没有", "Missing in the books",
+                         "WMS 有库存，账上该仓库没有这个物料。", "核对是否漏录入库或调拨单。"),
+    "missing_in_external": ("WMS 没有", "Missing in the WMS",
+                            "账上有库存，WMS 导出里没有这一行。", "核对 WMS 是否漏记或已出库未过账。"),
+    "quantity_difference": ("数量差异", "Quantity difference",
+                            "账面数量与 WMS 数量不同，且不是单位换算或待过账单据能解释的。", "盘点确认后录入盘点单。"),
+    # the voucher-by-voucher comparison of an external ledger (stockbook/external/gl.py)
+    "amount_mismatch": ("金额不一致", "Amount mismatch",
+                        "外部凭证与本系统凭证对上了，但金额不同。", "核对两边凭证，冲销错误的一方。"),
+    "account_mismatch": ("科目不一致", "Account mismatch",
+                         "外部凭证与本系统凭证对上了，但记在不同科目。", "调整外部凭证的科目。"),
 }
 
 # suggested action shown with a part when no rule gives its own

@@ -178,8 +178,12 @@ def demo_reconciliation(today: date, pending_ref: str | None = None, out=None) -
     printed.append(f"WMS 库存 {name}：{len(res['rows'])} 处差异，{len(res['errors'])} 行错误（{'；'.join(notes)}）")
     from stockbook.cases.service import sync
 
+    from stockbook.cases.external import sync_external
+
     s = sync(today)
-    printed.append(f"差异工单：新建 {len(s['created'])} 个（截至 {s['as_of']}），自动签核 {len(s['certified'])} 项")
+    ext = sync_external()
+    n_ext = sum(len(v["created"]) for v in ext.values())
+    printed.append(f"差异工单：本系统账 {len(s['created'])} 个（截至 {s['as_of']}），外部对账 {n_ext} 个；自动签核 {len(s['certified'])} 项")
     printed.append(f"文件在 {d}")
     return printed
 
