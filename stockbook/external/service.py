@@ -138,6 +138,7 @@ def run_wms(file_or_bytes, *, as_of: date, file_name: str = "", user=None, layou
             _save_rows(ExternalStockRow, ["run", "row_no", "warehouse", "item", "qty", "uom"],
                        [(run.pk, n, w, i, q, u[:20]) for n, w, i, q, u in stored])
         out["run"] = run.pk
+        transaction.on_commit(_sync_cases)
     return out
 
 
@@ -162,6 +163,7 @@ def run_gl(file_or_bytes, *, date_from: date, date_to: date, file_name: str = ""
                        [(run.pk, ln["row_no"], ln["date"], ln["voucher_no"][:60], ln["account"][:60], ln["debit"], ln["credit"],
                          ln["summary"], ln["reference"], ln["voucher"]) for ln in lines])
         out["run"] = run.pk
+        transaction.on_commit(_sync_cases)
     return out
 
 
@@ -195,6 +197,19 @@ def _save_rows(model, fields: list[str], rows: list[tuple]):
             return
         for i in range(0, len(rows), BATCH):
             cur.executemany(sql, rows[i:i + BATCH])
+
+
+def _sync_cases():
+    """After a saved run: the difference cases follow it (stockbook/cases/external.py). A failure there is
+    logged, never the upload's failure (the periodic sync tries again)."""
+    import logging
+
+    from stockbook.cases.external import sync_external
+
+    try:
+        sync_external()
+    except Exception:  # noqa: BLE001
+        logging.getLogger("stockbook.cases").exception("cases: sync after an external run failed")
 
 
 def run_result(run: ExternalRun) -> dict:

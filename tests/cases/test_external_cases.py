@@ -51,3 +51,12 @@ def test_wms_run_cases_are_valued_at_book_cost(people, post_json):
     from stockbook.cases.service import open_cases_for
 
     assert c not in list(open_cases_for(people["east"])) and c in list(open_cases_for(people["chief"]))
+
+
+def test_a_saved_upload_syncs_the_cases_after_commit(people, post_json, django_capture_on_commit_callbacks):
+    post_json(receipt("R-1", "10", "60", "2026-01-05"))
+    wms = "仓库,物料编码,数量,单位\nWH1,A001,12,kg\n".encode("utf-8")
+    with django_capture_on_commit_callbacks(execute=True):
+        run_wms(wms, as_of=date(2026, 1, 31), file_name="wms.csv", user=people["chief"])
+    [c] = Case.objects.filter(pair_key="wms:WH1")
+    assert c.key_cause == "quantity_difference" and c.amount == 12000
