@@ -70,7 +70,7 @@
     var names = d.rows.map(function (r) { return r.warehouse.name; });
     var values = d.rows.map(function (r) { return num(MONEY ? r.difference : r.qty); });
     c.setOption({
-      grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
+      grid: { left: 8, right: 16, top: 36, bottom: 8, containLabel: true },
       tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, formatter: function (ps) {
         var r = d.rows[ps[0].dataIndex];
         var s = "<b>" + esc(r.warehouse.code + " " + r.warehouse.name) + "</b>" + (r.warehouse.region ? "（" + esc(r.warehouse.region) + "）" : "");
