@@ -12,10 +12,8 @@ settlement runs in Python over those rows, so the cost does not depend on how ma
 per invoice.
 """
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date
-
-from django.db.models import Sum
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from stockbook.core.errors import DocError
 from stockbook.core.money import fmt_money
@@ -70,77 +68,119 @@ class OpenItem:
     credit: bool = False  # a receipt's (payment's) unsettled remainder
 
 
-@dataclass
+def _cutoffs(as_of: date) -> tuple[str, str, str, str]:
+    """ISO days of the bucket edges: a day ≥ the first is 0–30 days old, ≥ the second 31–60, …"""
+    return tuple((as_of - timedelta(days=n)).isoformat() for n in (30, 60, 90, 180))
+
+
+def _bucket_of_day(day: str, cut) -> str:
+    if day >= cut[0]:
+        return "0-30"
+    if day >= cut[1]:
+        return "31-60"
+    if day >= cut[2]:
+        return "61-90"
+    if day >= cut[3]:
+        return "91-180"
+    return "181+"
+
+
 class PartyAging:
-    party_id: int
-    items: list[OpenItem] = field(default_factory=list)
+    """One party's open invoices and unused credits, as rows [ISO day, ref, doc id, gross, open] (open < 0
+    for a credit) — plain lists, so that 100,000 invoices cost little to read, settle and bucket."""
+
+    def __init__(self, party_id: int, invoices: list, credits: list):
+        self.party_id, self.invoices, self.credits = party_id, invoices, credits
 
     def buckets(self, as_of: date) -> dict[str, int]:
+        cut = _cutoffs(as_of)
         out = dict.fromkeys(BUCKETS, 0)
-        for it in self.items:
-            out[bucket_of((as_of - it.date).days)] += it.open
+        for row in self.invoices:
+            out[_bucket_of_day(row[0], cut)] += row[4]
+        for row in self.credits:
+            out[_bucket_of_day(row[0], cut)] += row[4]
         return out
+
+    @property
+    def items(self) -> list[OpenItem]:
+        return [OpenItem(r[2], date.fromisoformat(r[0]), r[1], r[3], r[4], credit=r[4] < 0)
+                for r in self.invoices + self.credits]
+
+
+_INVOICES = """
+SELECT d.id, d.{party}_id, CAST(d.date AS TEXT), d.ref,
+       (SELECT SUM(COALESCE(l.amount, 0) + COALESCE(l.tax, 0)) FROM posting_documentline l WHERE l.document_id = d.id),
+       (SELECT SUM(a.amount) FROM posting_documentline a JOIN posting_document r ON r.id = a.document_id
+         WHERE a.ref_document_id = d.id AND r.type = %s AND r.status = %s AND r.date <= %s)
+  FROM posting_document d
+ WHERE d.type = %s AND d.status = %s AND d.date <= %s{where}"""
+_CREDITS = """
+SELECT d.id, d.{party}_id, CAST(d.date AS TEXT), d.ref, d.amount,
+       (SELECT SUM(a.amount) FROM posting_documentline a WHERE a.document_id = d.id AND a.ref_document_id IS NOT NULL)
+  FROM posting_document d
+ WHERE d.type = %s AND d.status = %s AND d.date <= %s{where}"""
 
 
 def open_items(side: Side, as_of: date, party_ids=None) -> dict[int, PartyAging]:
     """{party id: its open invoices (and leftover credits) as of ``as_of``}; ``party_ids`` narrows the parties
-    (None = all). Parties with nothing open are left out."""
-    from stockbook.posting.models import Document, DocumentLine
+    (None = all). Parties with nothing open are left out.
 
-    pkey = f"{side.party}_id"
-    inv_lines = DocumentLine.objects.filter(document__type=side.invoice_type, document__status=Document.POSTED,
-                                            document__date__lte=as_of)
-    money_docs = Document.objects.filter(type=side.money_type, status=Document.POSTED, date__lte=as_of)
-    alloc_lines = DocumentLine.objects.filter(document__type=side.money_type, document__status=Document.POSTED,
-                                              document__date__lte=as_of, ref_document__isnull=False)
+    Two queries, one row per invoice and per receipt (payment), each carrying its sums from the lines by
+    index (an invoice's lines; the allocations made to it; a receipt's own allocation lines); dates come back
+    as ISO text (no per-row date conversion) and are parsed once per distinct day."""
+    from django.db import connection
+
+    from stockbook.posting.models import Document
+
+    where, extra = "", []
     if party_ids is not None:
-        party_ids = list(party_ids)
-        inv_lines = inv_lines.filter(**{f"document__{pkey}__in": party_ids})
-        money_docs = money_docs.filter(**{f"{pkey}__in": party_ids})
-        alloc_lines = alloc_lines.filter(**{f"document__{pkey}__in": party_ids})
-
-    invoices = inv_lines.values_list("document_id", f"document__{pkey}", "document__date", "document__ref") \
-        .annotate(a=Sum("amount"), t=Sum("tax")).order_by()
-    allocated_to: dict[int, int] = defaultdict(int)  # invoice id → Σ allocations
-    allocated_by: dict[int, int] = defaultdict(int)  # receipt id → Σ its allocations
-    for rid, iid, amt in alloc_lines.values_list("document_id", "ref_document_id").annotate(a=Sum("amount")).order_by():
-        allocated_to[iid] += amt or 0
-        allocated_by[rid] += amt or 0
-
+        party_ids = [int(x) for x in party_ids]
+        if not party_ids:
+            return {}
+        where = f" AND d.{side.party}_id IN ({', '.join(['%s'] * len(party_ids))})"
+        extra = party_ids
+    day = as_of.isoformat()
     per_party: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
-    for doc_id, pid, d, ref, a, t in invoices:
-        gross = (a or 0) + (t or 0)
-        left = gross - allocated_to.get(doc_id, 0)
-        if left > 0:
-            per_party[pid][0].append(OpenItem(doc_id, d, ref, gross, left))
-    for doc_id, pid, d, ref, amount in money_docs.values_list("id", pkey, "date", "ref", "amount").order_by():
-        left = (amount or 0) - allocated_by.get(doc_id, 0)
-        if left > 0:
-            per_party[pid][1].append(OpenItem(doc_id, d, ref, amount or 0, -left, credit=True))
+    with connection.cursor() as cur:
+        cur.execute(_INVOICES.format(party=side.party, where=where),
+                    [side.money_type, Document.POSTED, day, side.invoice_type, Document.POSTED, day, *extra])
+        for doc_id, pid, d, ref, gross, alloc in cur.fetchall():
+            gross = gross or 0
+            left = gross - (alloc or 0)
+            if left > 0:
+                per_party[pid][0].append([d[:10], ref, doc_id, gross, left])
+        cur.execute(_CREDITS.format(party=side.party, where=where), [side.money_type, Document.POSTED, day, *extra])
+        for doc_id, pid, d, ref, amount, alloc in cur.fetchall():
+            left = (amount or 0) - (alloc or 0)
+            if left > 0:
+                per_party[pid][1].append([d[:10], ref, doc_id, amount or 0, -left])
 
     out: dict[int, PartyAging] = {}
     for pid, (invs, credits) in per_party.items():
-        items = _settle(invs, credits)
-        if items:
-            out[pid] = PartyAging(pid, items)
+        if credits:
+            invs, credits = _settle(invs, credits)
+        if invs or credits:
+            out[pid] = PartyAging(pid, invs, credits)
     return out
 
 
-def _settle(invoices: list[OpenItem], credits: list[OpenItem]) -> list[OpenItem]:
-    """Unallocated credits (oldest first) settle the oldest open invoices (date, then ref); what is left:
-    invoices still open, or credits not used up (negative)."""
-    invoices.sort(key=lambda i: (i.date, i.ref, i.doc_id))
-    credits.sort(key=lambda c: (c.date, c.ref, c.doc_id))
-    ci = 0
+def _settle(invoices: list, credits: list) -> tuple[list, list]:
+    """Unallocated credits (oldest first) settle the oldest open invoices (day, then ref); what is left:
+    invoices still open, and credits not used up (negative)."""
+    invoices.sort()  # [day, ref, doc id, …]: the doc id is unique, so the rest is never compared
+    credits.sort()
+    ci, n = 0, len(credits)
     for inv in invoices:
-        while inv.open > 0 and ci < len(credits):
+        if ci == n:
+            break
+        while inv[4] > 0 and ci < n:
             c = credits[ci]
-            take = min(inv.open, -c.open)
-            inv.open -= take
-            c.open += take
-            if c.open == 0:
+            take = min(inv[4], -c[4])
+            inv[4] -= take
+            c[4] += take
+            if c[4] == 0:
                 ci += 1
-    return [i for i in invoices if i.open > 0] + [c for c in credits[ci:] if c.open < 0]
+    return [i for i in invoices if i[4] > 0], [c for c in credits[ci:] if c[4] < 0]
 
 
 def resolve_party(side: Side, code: str | None):
