@@ -66,6 +66,7 @@ bench: venv
 	$(BIN)/python -m bench.close_check
 	$(BIN)/python -m bench.dashboard_load
 	$(BIN)/python -m bench.recon_quality
+	$(BIN)/python -m bench.aging
 
 clean:
 	rm -rf $(VENV) var *.egg-info
