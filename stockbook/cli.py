@@ -9,7 +9,7 @@ CLI_PLUGINS: list[str] = ["stockbook.backup.cli", "stockbook.jobs.cli", "stockbo
                           "stockbook.recon.cli", "stockbook.cases.cli", "stockbook.external.cli"]
 
 REPORTS = ("trial-balance", "stock-balance", "reconcile", "general-ledger", "detail-ledger", "item-ledger", "stock-summary", "moves",
-           "ar-aging", "ap-aging", "statement")
+           "ar-aging", "ap-aging", "statement", "dunning")
 
 
 def _setup(db: str | None):

@@ -49,6 +49,10 @@ def _build(name: str, p: dict):
         from . import aging
 
         return aging.aging(aging.SIDES[name], p.get("as_of"), p)
+    if name == "dunning":
+        from . import dunning
+
+        return dunning.dunning(p.get("as_of"), p)
     if name == "statement":
         from . import statement
 

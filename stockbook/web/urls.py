@@ -79,6 +79,7 @@ urlpatterns = [
     path("arap/aging/<str:kind>/", cap(arap.aging_page, "view_documents", "view_price"), name="arap_aging"),
     path("arap/aging/<str:kind>/items/", cap(arap.aging_items, "view_documents", "view_price"), name="arap_items"),
     path("arap/aging/<str:kind>/export/<str:fmt>/", cap(arap.aging_export, "view_documents", "view_price", "export"), name="arap_aging_export"),
+    path("arap/dunning/", cap(arap.dunning_page, "view_documents", "view_price"), name="arap_dunning"),
     path("arap/statement/", cap(arap.statement_page, "view_documents", "view_price"), name="arap_statement"),
     path("arap/statement/export/<str:fmt>/", cap(arap.statement_export, "view_documents", "view_price", "export"), name="arap_statement_export"),
     path("reports/trial-balance/", cap(reports.report_page, books=True), {"name": "trial-balance"}, name="trial_balance"),

@@ -188,3 +188,38 @@ def statement_export(request, fmt):
             raise
         return HttpResponse(e.message, status=422, content_type="text/plain; charset=utf-8")
     return export_response(rep, fmt, ["statement", p["party"], p["start"].isoformat(), p["end"].isoformat()])
+
+
+def dunning_page(request):
+    """催款清单: overdue customers as of a date; a POST (with doc_cash) sends the reminders (stockbook.notify)."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from stockbook.access.policy import can
+
+    rep, error, p = None, None, {"as_of": date.today()}
+    try:
+        _bad_date(request, "as_of")
+        p = {"as_of": parse_day(request.GET.get("as_of") or request.POST.get("as_of")) or date.today()}
+        rep = build_report("dunning", p, user=request.user)
+    except DocError as e:
+        if e.code == "not_allowed" and not e.field:
+            raise
+        error = e.message
+    may_remind = can(request.user, "doc_cash")
+    if request.method == "POST" and rep is not None:
+        if not may_remind:
+            raise DocError("not_allowed", "发送催款提醒需要「收付款与盘点处理」权限")
+        from stockbook.access.reports import check_report
+        from stockbook.reports.dunning import remind
+
+        n = remind(p["as_of"], check_report(request.user, "dunning", dict(p)))
+        messages.success(request, f"已发送 {n} 位客户的催款提醒")
+        return redirect(reverse("web:arap_dunning") + "?" + urlencode({"as_of": p["as_of"].isoformat()}))
+    rows = []
+    if rep is not None:
+        for r in rep.rows:
+            href = reverse("web:arap_items", args=["ar"]) + "?" + urlencode({"as_of": p["as_of"].isoformat(), "party": r["customer"]})
+            rows.append({**r, "href": href})
+    return render(request, "web/arap_dunning.html", {"title": "催款清单", "rep": rep, "rows": rows, "error": error, "p": p,
+                                                     "may_remind": may_remind})
