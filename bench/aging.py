@@ -42,8 +42,7 @@ def build(n_inv: int, n_cust: int, seed: int = 7) -> dict:
     B = 5000
 
     def docs(kind, rows):
-        """bulk-create documents; returns their ids in order."""
-        out = []
+        """bulk-create documents; returns {ref: id}."""
         for i in range(0, len(rows), B):
             chunk = [Document(type=kind, ref=ref, identity=f"{kind}:{ref}", canonical="{}", date=d, customer_id=c,
                               amount=amt, source="bench") for ref, d, c, amt in rows[i:i + B]]

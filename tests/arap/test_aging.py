@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from stockbook.core.errors import DocError
-from stockbook.reports.aging import AP, AR, bucket_items
+from stockbook.reports.aging import AR, bucket_items
 
 from .conftest import report
 

@@ -5,7 +5,6 @@ import json
 import shutil
 import subprocess
 from contextlib import redirect_stderr, redirect_stdout
-from datetime import date
 
 import pytest
 from django.test import Client
