@@ -145,7 +145,7 @@ def _report(args):
     from stockbook.reports.base import render
     from stockbook.reports.registry import build_report
 
-    params = {k: getattr(args, k) for k in ("as_of", "start", "end", "account", "customer", "supplier", "item", "warehouse", "region")}
+    params = {k: getattr(args, k, None) for k in ("as_of", "start", "end", "account", "customer", "supplier", "item", "warehouse", "region")}
     try:
         rep = build_report(args.name, params)
     except DocError as e:
