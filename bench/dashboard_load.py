@@ -6,11 +6,12 @@ shows on the dashboard.
 1. The 1,000,000-move database (``bench.stockrun.cached``: built once, kept under var/bench/) is copied to a
    temporary directory; its two warehouses get regions (华东, 华北) and its items ten categories, and three
    users are added: an administrator, a 华东 regional manager and a warehouse clerk (quantities only).
-2. gunicorn serves the app on 127.0.0.1 (``--workers`` × ``--threads``, gthread). Each user logs in through the login
-   form; the first round of requests fills the engine's maintained results (timed: "cold").
-3. After an unmeasured warm-up (``--warmup`` s), ``--clients`` threads (each its own login and keep-alive connection, one request at a time, no think time) fire at the data
-   endpoints (overview, by-warehouse, heatmap, trend, details, details?warehouse=, my-cases, version) for
-   ``--seconds``, as the three users (60 % / 20 % / 20 %). p50/p95/p99 of every request.
+2. gunicorn serves the app on 127.0.0.1 (``--workers`` × ``--threads``, gthread). Every client logs in
+   through the login form; the first round of requests fills the maintained results (timed: "cold").
+3. After an unmeasured warm-up (``--warmup`` s), ``--clients`` threads — each its own login and keep-alive
+   connection, one request at a time, no think time — fire at the data endpoints (overview, by-warehouse,
+   heatmap, trend, details, details?warehouse=, my-cases, version) for ``--seconds``, as the three users
+   (60 % / 20 % / 20 %). p50/p95/p99 of every request, and p95 per endpoint.
 4. With the load still running, one purchase receipt dated the as-of day is posted through the REST API
    (``POST /api/documents``, an API token), and an administrator's client polls
    ``/dashboard/data/by-warehouse`` every 100 ms until the warehouse's quantity shows it: seconds from
@@ -27,7 +28,6 @@ import re
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile

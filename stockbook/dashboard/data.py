@@ -718,7 +718,7 @@ def my_cases(f: Filters, user) -> dict:
     counts = case_counts(f, user)
     if cs is not None:
         rows = []
-        for c in list(cs.open_cases_for(user))[:50]:
+        for c in cs.open_cases_for(user)[:50]:
             wh = c.warehouse
             if f.scope is not None and c.warehouse_id is not None and c.warehouse_id not in f.scope:
                 continue
