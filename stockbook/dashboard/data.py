@@ -37,7 +37,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from .conftest import AS_OF, PERIOD
+from .conftest import PERIOD
 
 ENDPOINTS = ("overview", "by-warehouse", "heatmap", "trend", "details", "my-cases")
 MONEY_KEYS = {"gl", "sub", "subledger", "difference", "amount", "unexplained", "reason", "action"}
