@@ -98,7 +98,17 @@ def child(db_url: str, n_inv: int, n_cust: int) -> dict:
         out = render(build_report("ar-aging", {"as_of": AS_OF}), "json")
         runs.append(time.perf_counter() - t)
     data = json.loads(out)
-    info["open_invoices"] = sum(1 for pa in open_items(AR, AS_OF).values() for i in pa.items if not i.credit)
+    per_invoice = open_items(AR, AS_OF)
+    info["open_invoices"] = sum(1 for pa in per_invoice.values() for i in pa.items if not i.credit)
+    # the report's figures (summed per bucket) against the invoice-by-invoice settlement
+    from decimal import Decimal
+
+    from stockbook.core.money import fmt_money
+
+    want = fmt_money(sum(sum(pa.buckets(AS_OF).values()) for pa in per_invoice.values()))
+    got = str(sum(Decimal(r["total"]) for r in data["rows"]))
+    assert got == want, (got, want)
+    info["total"] = got
     info["rows"] = len(data["rows"])
     info["runs_s"] = [round(x, 3) for x in runs]
     return info
@@ -146,7 +156,7 @@ def main(argv=None):
     med, worst = median(info["runs_s"]), max(info["runs_s"])
     print(f"ar-aging over {info['open_invoices']:,} open invoices ({info['invoices']:,} invoices, "
           f"{info['receipts_allocating']:,} allocating + {info['receipts_unallocated']:,} unallocated receipts, "
-          f"{info['rows']:,} customer rows), {'PostgreSQL' if a.pg else 'SQLite'}:")
+          f"{info['rows']:,} customer rows, Σ {info['total']} = the invoice-by-invoice figure), {'PostgreSQL' if a.pg else 'SQLite'}:")
     print(f"  report in process  median {med:.2f} s  slowest {worst:.2f} s   target < {TARGET:.0f} s   "
           f"{'OK' if worst < TARGET else 'OVER'}")
     print(f"  stockbook report ar-aging --format json (whole process): {info['cli_s']:.2f} s")

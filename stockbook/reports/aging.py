@@ -146,9 +146,9 @@ def open_items(side: Side, as_of: date, party_ids=None) -> dict[int, PartyAging]
         cur.execute(_ALLOCATIONS.format(where=where), [side.money_type, Document.POSTED, day, *extra])
         allocated_to: dict[int, int] = defaultdict(int)  # invoice id → Σ allocations to it
         allocated_by: dict[int, int] = defaultdict(int)  # receipt id → Σ its allocations
-        for rid, iid, amt in cur.fetchall():
-            allocated_to[iid] += amt or 0
-            allocated_by[rid] += amt or 0
+        for rid, iid, amt in cur.fetchall():  # PostgreSQL sums bigint as numeric: back to int 分
+            allocated_to[iid] += int(amt or 0)
+            allocated_by[rid] += int(amt or 0)
         cur.execute(_INVOICE_LINES.format(party=side.party, where=where), [side.invoice_type, Document.POSTED, day, *extra])
         invoices: dict[int, list] = {}
         for doc_id, pid, d, ref, amount, tax in cur.fetchall():
@@ -308,16 +308,16 @@ def bucket_sums(side: Side, as_of: date, party_ids=None) -> dict[int, list[int]]
     with connection.cursor() as cur:
         cur.execute(_B_INVOICES.format(party=side.party, case=_BUCKET_CASE.format(col="d.date"), where=where.format(alias="d")),
                     [*cut, side.invoice_type, Document.POSTED, day, *extra])
-        for pid, b, amt in cur.fetchall():
-            inv[pid][b] += amt or 0
+        for pid, b, amt in cur.fetchall():  # PostgreSQL sums bigint as numeric: back to int 分
+            inv[pid][b] += int(amt or 0)
         cur.execute(_B_ALLOCATED.format(party=side.party, case=_BUCKET_CASE.format(col="i.date"), where=where.format(alias="i")),
                     [*cut, side.money_type, Document.POSTED, day, side.invoice_type, Document.POSTED, *extra])
         for pid, b, amt in cur.fetchall():
-            inv[pid][b] -= amt or 0
+            inv[pid][b] -= int(amt or 0)
         cur.execute(_B_CREDITS.format(party=side.party, case=_BUCKET_CASE.format(col="d.date"), where=where.format(alias="d")),
                     [*cut, side.money_type, Document.POSTED, day, *extra])
         for pid, b, amt in cur.fetchall():
-            cred[pid][b] += amt or 0
+            cred[pid][b] += int(amt or 0)
     out = {}
     for pid in set(inv) | set(cred):
         o, c = inv.get(pid, [0] * 5), cred.get(pid, [0] * 5)

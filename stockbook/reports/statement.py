@@ -51,7 +51,7 @@ def _gross_by_invoice(side, party, q):
     rows = DocumentLine.objects.filter(document__type=side.invoice_type, document__status=Document.POSTED,
                                        **{f"document__{side.party}": party}).filter(q)
     agg = rows.values("document_id").annotate(a=Sum("amount"), t=Sum("tax")).order_by()
-    return {r["document_id"]: (r["a"] or 0) + (r["t"] or 0) for r in agg}
+    return {r["document_id"]: int(r["a"] or 0) + int(r["t"] or 0) for r in agg}
 
 
 def build_statement(side, party, start: date, end: date) -> Report:
@@ -61,6 +61,7 @@ def build_statement(side, party, start: date, end: date) -> Report:
     inv_before = sum(_gross_by_invoice(side, party, Q(document__date__lt=start)).values())
     paid_before = Document.objects.filter(type=side.money_type, status=Document.POSTED, date__lt=start,
                                           **{side.party: party}).aggregate(a=Sum("amount"))["a"] or 0
+    paid_before = int(paid_before)
     opening = inv_before - paid_before
 
     gross = _gross_by_invoice(side, party, Q(document__date__gte=start, document__date__lte=end))
