@@ -6,15 +6,10 @@ Three layers keep reads cheap and postings quick to show:
 - the engine's stored results (``recon.service.current``: ``Snapshot`` rows recomputed only when a document
   or voucher dated on or before the as-of date arrives) for the ledger pairs and their difference items;
 - the dashboard's own maintained series, stored the same way: ``cells(as_of)`` — per inventory account ×
-  warehouse × item the general-ledger balance (the engine's ``stock_breakdown`` definition: voucher lines on
-  the account and below, dated ≤ as_of), the stock value and the quantity (``stock_balance.balances``).
-  When a posting makes it stale it is brought up to date *incrementally*: the stored ledger sums plus the
-  lines of the vouchers written since (facts are append-only: postings, voids and corrections all add
-  vouchers), and the stock figures re-read from the maintained period sums — a fraction of a second on a
-  million moves instead of a full scan. A full recompute runs when the inventory accounts change and at
-  least every 15 minutes (a concurrent PostgreSQL transaction could commit a voucher with a lower id after
-  the version was read). Every user and filter reads this one series (rows filtered in Python), so a data
-  scope costs no extra engine run;
+  warehouse × item the book value (the engine's ``stock_breakdown`` definition: the stock value plus the
+  journal lines that name the cell; the rest of the account's ledger balance in its 未分配 cell), the stock
+  value and the quantity — read from the maintained stock and period balances and the few journal lines,
+  recomputed only when a document or voucher dated on or before the as-of date arrives;
 - an in-process memo of each finished payload keyed by the filters and the books version (largest
   document, voucher and snapshot ids, the cases' last change). Unchanged books are served from memory; when
   the version moves, one process recomputes a payload while the others keep serving the previous one
@@ -323,19 +318,13 @@ def pairs(f: Filters, as_of: date | None = None, whs="scope") -> list[dict]:
 
 
 CELLS_KEY = "dashboard|cells"
-FULL_EVERY = 15 * 60  # seconds: at least this often a full recompute of the cells
-
-
-def _gl_sums(accounts, as_of, after_voucher=None, upto_voucher=None) -> dict:
+def _journal_sums(accounts, as_of) -> dict:
+    """Journal lines on the inventory accounts by (account, warehouse, item) — where their differences sit."""
     from stockbook.ledger.models import VoucherLine
 
     out: dict = {}
     for code in accounts:
-        q = VoucherLine.objects.filter(_subtree(code), date__lte=as_of)
-        if after_voucher is not None:
-            q = q.filter(voucher_id__gt=after_voucher)
-        if upto_voucher is not None:
-            q = q.filter(voucher_id__lte=upto_voucher)
+        q = VoucherLine.objects.filter(_subtree(code), date__lte=as_of, voucher__document__type="journal")
         for r in q.values("warehouse_id", "item_id").annotate(d=Sum("debit"), c=Sum("credit")):
             k = (code, r["warehouse_id"], r["item_id"])
             out[k] = out.get(k, 0) + (r["d"] or 0) - (r["c"] or 0)
@@ -343,28 +332,38 @@ def _gl_sums(accounts, as_of, after_voucher=None, upto_voucher=None) -> dict:
 
 
 def _compute_cells(as_of: date, prev) -> dict:
+    """The engine's breakdown definition (recon.service.stock_breakdown) for every inventory account ×
+    warehouse × item at once: the ledger has no warehouse of its own — per document it equals the stock it
+    moved — so a cell's book value is its stock value plus the journal lines that name it, and the rest of
+    the account's ledger balance (openings, pending costs, anything unexplained) sits in the account's
+    未分配 cell. Reads the maintained stock and period balances and the (few) journal lines; no scan of
+    the voucher lines."""
+    from stockbook.recon.engine import _Books
     from stockbook.reports.stock_balance import balances
 
     accounts = inventory_accounts()
     dv, vv = service.books_version()
-    now = time.time()
-    if prev is not None and prev.data.get("accounts") == accounts and now - prev.data.get("full_at", 0) < FULL_EVERY:
-        gl = {(a, w, i): g for a, w, i, g, _, _ in prev.data["rows"]}
-        for k, v in _gl_sums(accounts, as_of, prev.voucher_version, vv).items():
-            gl[k] = gl.get(k, 0) + v
-        full_at, mode = prev.data["full_at"], "incremental"
-    else:
-        gl = _gl_sums(accounts, as_of, upto_voucher=vv)
-        full_at, mode = now, "full"
-    acc = {k: [g, 0, 0] for k, g in gl.items()}
+    acc: dict = {}
+    value_by_acct: dict = defaultdict(int)
     for r in balances(as_of):
         code = r["item"].account.code
         if code in accounts:
             a = acc.setdefault((code, r["warehouse"].pk, r["item"].pk), [0, 0, 0])
+            a[0] += r["value"]
             a[1] += r["value"]
             a[2] += r["qty"]
+            value_by_acct[code] += r["value"]
+    journals_by_acct: dict = defaultdict(int)
+    for k, v in _journal_sums(accounts, as_of).items():
+        acc.setdefault(k, [0, 0, 0])[0] += v
+        journals_by_acct[k[0]] += v
+    books = _Books(as_of)
+    for code in accounts:
+        rest = books.balance(code) - value_by_acct[code] - journals_by_acct[code]
+        if rest:
+            acc.setdefault((code, None, None), [0, 0, 0])[0] += rest
     rows = [[a, w, i, g, v, q] for (a, w, i), (g, v, q) in acc.items() if g or v or q]
-    return {"accounts": accounts, "rows": rows, "full_at": full_at, "mode": mode}, dv, vv
+    return {"accounts": accounts, "rows": rows}, dv, vv
 
 
 def cells(as_of: date) -> list[list]:
