@@ -342,7 +342,7 @@ def _compute_cells(as_of: date, prev) -> dict:
     from stockbook.reports.stock_balance import balances
 
     accounts = inventory_accounts()
-    dv, vv = service.books_version()
+    version = service.version_fields()
     acc: dict = {}
     value_by_acct: dict = defaultdict(int)
     for r in balances(as_of):
@@ -363,7 +363,7 @@ def _compute_cells(as_of: date, prev) -> dict:
         if rest:
             acc.setdefault((code, None, None), [0, 0, 0])[0] += rest
     rows = [[a, w, i, g, v, q] for (a, w, i), (g, v, q) in acc.items() if g or v or q]
-    return {"accounts": accounts, "rows": rows}, dv, vv
+    return {"accounts": accounts, "rows": rows}, version
 
 
 def cells(as_of: date) -> list[list]:
@@ -381,12 +381,11 @@ def _load_cells(as_of: date) -> list[list]:
         if snap is not None and not service.is_stale(snap):
             return snap.data["rows"]
         t0 = time.perf_counter()
-        data, dv, vv = _compute_cells(as_of, snap)
+        data, version = _compute_cells(as_of, snap)
         ms = int((time.perf_counter() - t0) * 1000)
         try:
             with transaction.atomic():
-                Snapshot.objects.update_or_create(key=CELLS_KEY, as_of=as_of, defaults={
-                    "doc_version": dv, "voucher_version": vv, "data": data, "millis": ms})
+                Snapshot.objects.update_or_create(key=CELLS_KEY, as_of=as_of, defaults={**version, "data": data, "millis": ms})
         except IntegrityError:  # another server stored it first
             pass
         return data["rows"]

@@ -73,6 +73,10 @@ class Snapshot(models.Model):
     as_of = models.DateField()
     doc_version = models.BigIntegerField(default=0)
     voucher_version = models.BigIntegerField(default=0)
+    # how many documents / vouchers had an id up to the version when it was read: on PostgreSQL a
+    # transaction may commit a smaller id after a larger one; a count that grew means one did
+    doc_count = models.BigIntegerField(default=0)
+    voucher_count = models.BigIntegerField(default=0)
     computed_at = models.DateTimeField(auto_now=True)
     millis = models.IntegerField(default=0)  # how long the computation took (display only)
     data = models.JSONField()

@@ -50,9 +50,30 @@ def books_version() -> tuple[int, int]:
     return (Document.objects.aggregate(m=Max("id"))["m"] or 0, Voucher.objects.aggregate(m=Max("id"))["m"] or 0)
 
 
+def version_fields() -> dict:
+    """The books version to store with a result computed after this call (see ``is_stale``)."""
+    from django.db import connection
+
+    dv, vv = books_version()
+    out = {"doc_version": dv, "voucher_version": vv, "doc_count": 0, "voucher_count": 0}
+    if connection.vendor == "postgresql":  # SQLite has one writer at a time: ids commit in order
+        out["doc_count"] = Document.objects.filter(id__lte=dv).count()
+        out["voucher_count"] = Voucher.objects.filter(id__lte=vv).count()
+    return out
+
+
 def is_stale(snap: Snapshot) -> bool:
-    return (Document.objects.filter(id__gt=snap.doc_version, date__lte=snap.as_of).exists()
-            or Voucher.objects.filter(id__gt=snap.voucher_version, date__lte=snap.as_of).exists())
+    """A newer document or voucher dated on or before the result's date — or, on PostgreSQL, one with a
+    smaller id that committed after the version was read (the counts up to the version grew)."""
+    from django.db import connection
+
+    if (Document.objects.filter(id__gt=snap.doc_version, date__lte=snap.as_of).exists()
+            or Voucher.objects.filter(id__gt=snap.voucher_version, date__lte=snap.as_of).exists()):
+        return True
+    if connection.vendor == "postgresql":
+        return (Document.objects.filter(id__lte=snap.doc_version).count() != snap.doc_count
+                or Voucher.objects.filter(id__lte=snap.voucher_version).count() != snap.voucher_count)
+    return False
 
 
 def invalidate():
@@ -66,14 +87,13 @@ def cached(key: str, as_of: date, compute) -> dict:
     snap = Snapshot.objects.filter(key=key, as_of=as_of).first()
     if snap is not None and not is_stale(snap):
         return {"data": snap.data, "computed_at": snap.computed_at, "millis": snap.millis, "fresh": False}
-    dv, vv = books_version()
+    version = version_fields()
     t0 = time.perf_counter()
     data = compute()
     ms = int((time.perf_counter() - t0) * 1000)
     try:
         with transaction.atomic():
-            snap, _ = Snapshot.objects.update_or_create(key=key, as_of=as_of, defaults={
-                "doc_version": dv, "voucher_version": vv, "data": data, "millis": ms})
+            snap, _ = Snapshot.objects.update_or_create(key=key, as_of=as_of, defaults={**version, "data": data, "millis": ms})
     except IntegrityError:  # a concurrent request stored it first
         snap = Snapshot.objects.get(key=key, as_of=as_of)
     return {"data": data, "computed_at": snap.computed_at, "millis": ms, "fresh": True}

@@ -339,7 +339,10 @@ def test_page_open_syncs_only_when_the_engine_changed(people, post_json, django_
     post_json(journal("J1", "500.00"))
     first = sync_if_changed(JAN)
     assert first is not None and len(first["created"]) == 1
-    with django_assert_max_num_queries(5):
+    from django.db import connection
+
+    # PostgreSQL: two more counts (a smaller id committed late, recon.service.is_stale)
+    with django_assert_max_num_queries(5 + (2 if connection.vendor == "postgresql" else 0)):
         assert sync_if_changed(JAN) is None  # nothing changed: a few small queries, no sync
     post_json(journal("J2", "100.00", date="2026-01-20"))
     again = sync_if_changed(JAN)
