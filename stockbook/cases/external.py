@@ -14,7 +14,7 @@ from fractions import Fraction
 from django.db import transaction
 
 from .models import Case
-from .service import _auto_close, _create, _update, expected, period_of
+from .service import apply_expected, expected, period_of
 
 
 def _gl_as_of(run) -> date:
@@ -24,25 +24,10 @@ def _gl_as_of(run) -> date:
 
 
 def _apply(exp: dict, period: int, as_of: date, prefix: str) -> dict:
-    from stockbook.recon.service import is_material
-
-    created, updated, closed = [], [], []
+    # materiality against what Stockbook booked (an external GL may itself be what is off); WMS: no balance
     with transaction.atomic():
-        live = {(c.pair_key, c.warehouse_id, c.key_cause): c
-                for c in Case.objects.select_for_update().filter(period=period, pair_key__startswith=prefix).exclude(status=Case.CLOSED)}
-        for key, spec in sorted(exp.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2])):
-            c = live.pop(key, None)
-            if c is not None:
-                if _update(c, spec, as_of):
-                    updated.append(c.pk)
-                continue
-            # materiality against what Stockbook booked: the external side may itself be the one that is off
-            if not is_material(spec["amount"], spec["sub"], spec["account"] or "1405", spec["warehouse_id"]):
-                continue
-            created.append(_create(spec, period, as_of).pk)
-        for c in live.values():
-            _auto_close(c, as_of)
-            closed.append(c.pk)
+        created, updated, closed = apply_expected(exp, Case.objects.filter(pair_key__startswith=prefix), period, as_of,
+                                                  "sub" if prefix == "extgl:" else "gl")
     return {"period": period, "created": created, "updated": updated, "closed": closed}
 
 

@@ -243,36 +243,18 @@ def sync(as_of: date | None = None, *, auto_certify_past=True) -> dict:
     """Compare the engine's maintained result at ``as_of`` (default today) with the period's cases: create a
     case for every new material part, update the amount and documents of existing ones in place, close the
     ones whose difference disappeared. → {"as_of", "period", "created", "updated", "closed", "certified"}."""
-    from stockbook.recon.service import current, is_material
+    from stockbook.recon.service import current
 
     as_of = _sync_as_of(as_of or today())
     period = period_of(as_of)
     res = current(as_of)
     exp = expected(res["data"], period)
-    created, updated, closed = [], [], []
     with transaction.atomic():
         # one sync per date at a time (PostgreSQL: the row lock; SQLite: writers are serial anyway)
         st, _ = SyncState.objects.get_or_create(as_of=as_of)
         SyncState.objects.select_for_update().filter(pk=st.pk).first()
-        live = {(c.pair_key, c.warehouse_id, c.key_cause): c
-                for c in Case.objects.select_for_update().filter(period=period).exclude(status=Case.CLOSED)}
-        for key, spec in sorted(exp.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2])):
-            c = live.pop(key, None)
-            if c is not None:
-                if _update(c, spec, as_of):
-                    updated.append(c.pk)
-                continue
-            if not is_material(spec["amount"], spec["gl"], spec["account"], spec["warehouse_id"]):
-                continue
-            last = (Case.objects.filter(pair_key=key[0], warehouse_id=key[1], key_cause=key[2], period=period, status=Case.CLOSED)
-                    .order_by("-id").first())
-            if last is not None and last.amount == spec["amount"] and last.closed_by_id is not None:
-                continue  # closed by a person at this very amount: dealt with
-            c = _create(spec, period, as_of)
-            created.append(c.pk)
-        for c in live.values():
-            _auto_close(c, as_of)
-            closed.append(c.pk)
+        internal = Case.objects.exclude(pair_key__startswith="extgl:").exclude(pair_key__startswith="wms:")
+        created, updated, closed = apply_expected(exp, internal, period, as_of, "gl")
         SyncState.objects.update_or_create(as_of=as_of, defaults={"computed_at": res["computed_at"]})
     certified = []
     if auto_certify_past and as_of == period_end(period) and as_of < today():
@@ -281,6 +263,34 @@ def sync(as_of: date | None = None, *, auto_certify_past=True) -> dict:
         certified = auto_certify(period, pairs_json=res["data"])
     return {"as_of": as_of.isoformat(), "period": period_text(period), "created": created, "updated": updated,
             "closed": closed, "certified": certified}
+
+
+def apply_expected(exp: dict, cases, period: int, as_of: date, base: str) -> tuple[list, list, list]:
+    """Bring the open cases of ``period`` among ``cases`` in line with ``exp`` (from ``expected``): update in
+    place, create the material new ones (measured against ``spec[base]``: "gl" or "sub"), close the ones no
+    longer there. Must run in a transaction. → (created, updated, closed) ids."""
+    from stockbook.recon.service import is_material
+
+    created, updated, closed = [], [], []
+    live = {(c.pair_key, c.warehouse_id, c.key_cause): c
+            for c in cases.select_for_update().filter(period=period).exclude(status=Case.CLOSED)}
+    for key, spec in sorted(exp.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0, kv[0][2])):
+        c = live.pop(key, None)
+        if c is not None:
+            if _update(c, spec, as_of):
+                updated.append(c.pk)
+            continue
+        if not is_material(spec["amount"], spec[base], spec["account"] or "1405", spec["warehouse_id"]):
+            continue
+        last = (Case.objects.filter(pair_key=key[0], warehouse_id=key[1], key_cause=key[2], period=period, status=Case.CLOSED)
+                .order_by("-id").first())
+        if last is not None and last.amount == spec["amount"] and last.closed_by_id is not None:
+            continue  # closed by a person at this very amount: dealt with
+        created.append(_create(spec, period, as_of).pk)
+    for c in live.values():
+        _auto_close(c, as_of)
+        closed.append(c.pk)
+    return created, updated, closed
 
 
 def _create(spec, period, as_of) -> Case:

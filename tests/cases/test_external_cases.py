@@ -60,3 +60,18 @@ def test_a_saved_upload_syncs_the_cases_after_commit(people, post_json, django_c
         run_wms(wms, as_of=date(2026, 1, 31), file_name="wms.csv", user=people["chief"])
     [c] = Case.objects.filter(pair_key="wms:WH1")
     assert c.key_cause == "quantity_difference" and c.amount == 12000
+
+
+def test_the_internal_sync_leaves_the_external_cases_alone(people, post_json):
+    from stockbook.cases.service import sync
+
+    post_json(receipt("R-1", "10", "60", "2026-01-05"))
+    run_wms("仓库,物料编码,数量,单位\nWH1,A001,7,kg\n".encode("utf-8"), as_of=date(2026, 1, 31), file_name="wms.csv", source="cli")
+    sync_external()
+    [c] = Case.objects.filter(pair_key="wms:WH1")
+    out = sync(date(2026, 1, 31))
+    assert c.pk not in out["closed"]
+    c.refresh_from_db()
+    assert c.status == Case.OPEN
+    again = sync_external()["wms"]
+    assert again["created"] == again["closed"] == [] and again["period"] == 202601
