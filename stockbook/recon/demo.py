@@ -180,10 +180,14 @@ def demo_reconciliation(today: date, pending_ref: str | None = None, out=None) -
 
     from stockbook.cases.external import sync_external
 
+    from stockbook.cases.models import Case
+
     s = sync(today)
-    ext = sync_external()
-    n_ext = sum(len(v["created"]) for v in ext.values())
-    printed.append(f"差异工单：本系统账 {len(s['created'])} 个（截至 {s['as_of']}），外部对账 {n_ext} 个；自动签核 {len(s['certified'])} 项")
+    sync_external()  # (a saved run already synced them after its commit; this makes sure)
+    open_cases = Case.objects.exclude(status=Case.CLOSED)
+    n_ext = open_cases.filter(pair_key__startswith="extgl:").count() + open_cases.filter(pair_key__startswith="wms:").count()
+    printed.append(f"差异工单：本系统账 {open_cases.count() - n_ext} 个（截至 {s['as_of']}），外部对账 {n_ext} 个，均待确认；"
+                   f"自动签核 {len(s['certified'])} 项")
     printed.append(f"文件在 {d}")
     return printed
 
