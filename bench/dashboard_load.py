@@ -1,7 +1,7 @@
 """Dashboard load benchmark: the 对账看板 data endpoints under 50 concurrent clients, and how soon a posting
 shows on the dashboard.
 
-    python -m bench.dashboard_load [--moves 1000000] [--clients 50] [--seconds 30] [--workers 3] [--threads 4]
+    python -m bench.dashboard_load [--moves 1000000] [--clients 50] [--seconds 30] [--workers <cores>] [--threads 6]
 
 1. The 1,000,000-move database (``bench.stockrun.cached``: built once, kept under var/bench/) is copied to a
    temporary directory; its two warehouses get regions (华东, 华北) and its items ten categories, and three
@@ -191,8 +191,9 @@ def main(argv=None):
     ap.add_argument("--items", type=int, default=2000)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--workers", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=4, help="gunicorn gthread threads per worker (default 4)")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 2,
+                    help="gunicorn worker processes (default: one per core — more only adds switching)")
+    ap.add_argument("--threads", type=int, default=6, help="gunicorn gthread threads per worker (default 6)")
     ap.add_argument("--warmup", type=float, default=10, help="seconds of unmeasured load first (default 10)")
     ap.add_argument("--json", help="also write the figures to this JSON file")
     args = ap.parse_args(argv)
