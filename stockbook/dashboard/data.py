@@ -32,14 +32,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 
 from stockbook.core.money import fmt_money, fmt_qty
 from stockbook.recon import causes as kb
 from stockbook.recon import service
-from stockbook.recon.engine import _subtree, inventory_accounts
+from stockbook.recon.engine import inventory_accounts
 from stockbook.recon.models import Snapshot
 from stockbook.stock.events import month_end
 
@@ -318,19 +317,6 @@ def pairs(f: Filters, as_of: date | None = None, whs="scope") -> list[dict]:
 
 
 CELLS_KEY = "dashboard|cells"
-def _journal_sums(accounts, as_of) -> dict:
-    """Journal lines on the inventory accounts by (account, warehouse, item) — where their differences sit."""
-    from stockbook.ledger.models import VoucherLine
-
-    out: dict = {}
-    for code in accounts:
-        q = VoucherLine.objects.filter(_subtree(code), date__lte=as_of, voucher__document__type="journal")
-        for r in q.values("warehouse_id", "item_id").annotate(d=Sum("debit"), c=Sum("credit")):
-            k = (code, r["warehouse_id"], r["item_id"])
-            out[k] = out.get(k, 0) + (r["d"] or 0) - (r["c"] or 0)
-    return out
-
-
 def _compute_cells(as_of: date, prev) -> dict:
     """The engine's breakdown definition (recon.service.stock_breakdown) for every inventory account ×
     warehouse × item at once: the ledger has no warehouse of its own — per document it equals the stock it
@@ -354,9 +340,10 @@ def _compute_cells(as_of: date, prev) -> dict:
             a[2] += r["qty"]
             value_by_acct[code] += r["value"]
     journals_by_acct: dict = defaultdict(int)
-    for k, v in _journal_sums(accounts, as_of).items():
-        acc.setdefault(k, [0, 0, 0])[0] += v
-        journals_by_acct[k[0]] += v
+    for code in accounts:
+        for (wid, iid), v in service.journal_cells(code, as_of).items():
+            acc.setdefault((code, wid, iid), [0, 0, 0])[0] += v
+            journals_by_acct[code] += v
     books = _Books(as_of)
     for code in accounts:
         rest = books.balance(code) - value_by_acct[code] - journals_by_acct[code]

@@ -355,6 +355,7 @@ class _DocIndex:
         from stockbook.approvals.models import ApprovalRequest
 
         self.by_ref: dict[str, list] = defaultdict(list)
+        self._named: dict[int, list] = {}
         for d in (Document.objects.filter(date__gte=date_from).exclude(type__in=("company", "warehouse", "item", "supplier", "customer", "account"))
                   .exclude(ref="").values("id", "ref", "type", "status", "date")):
             self.by_ref[d["ref"]].append(d)
@@ -363,27 +364,27 @@ class _DocIndex:
         self.by_voucher = {(v["period"], f"{v['word']}-{v['number']}"): (v["document_id"], v["date"])
                            for v in Voucher.objects.filter(date__gte=date_from).values("period", "word", "number", "document_id", "date")}
 
+    def named(self, line) -> list:
+        """The documents the line names by a ref in its reference or 摘要 (read once per line)."""
+        key = id(line)
+        if key not in self._named:
+            self._named[key] = []
+            for ref in (line.reference, *(_TOKEN.findall(unicodedata.normalize("NFKC", line.summary or "")))):
+                ref = unicodedata.normalize("NFKC", str(ref or "")).strip()
+                if ref and ref in self.by_ref:
+                    self._named[key] = self.by_ref[ref]
+                    break
+        return self._named[key]
+
     def referenced(self, lines) -> set:
         """Ids of the documents some line names by reference."""
-        out = set()
-        for ln in lines:
-            for key in (ln.reference, *(_TOKEN.findall(unicodedata.normalize("NFKC", ln.summary or "")))):
-                key = unicodedata.normalize("NFKC", str(key or "")).strip()
-                if key and key in self.by_ref:
-                    out.update(c["id"] for c in self.by_ref[key] if c["id"] is not None)
-                    break
-        return out
+        return {c["id"] for ln in lines for c in self.named(ln) if c["id"] is not None}
 
     def find(self, line, prefer_ids=(), referenced=frozenset()) -> dict | None:
         """By the document ref in reference/摘要; else by Stockbook's voucher number on the same date, unless
         that voucher's document is already named by a reference elsewhere in the file (an external package
         numbers its vouchers its own way: a number alone is weak evidence)."""
-        cands = []
-        for key in (line.reference, *(_TOKEN.findall(unicodedata.normalize("NFKC", line.summary or "")))):
-            key = unicodedata.normalize("NFKC", str(key or "")).strip()
-            if key and key in self.by_ref:
-                cands = self.by_ref[key]
-                break
+        cands = self.named(line)
         if not cands and line.voucher_no:
             hit = self.by_voucher.get((line.date.year * 100 + line.date.month, norm_voucher_no(line.voucher_no)))
             if hit is not None and hit[1] == line.date and hit[0] not in referenced:

@@ -19,7 +19,7 @@ from stockbook.ledger.models import Voucher, VoucherLine
 from stockbook.posting.models import Document, DocumentLine
 
 from . import causes as kb
-from .engine import PairResult, _subtree, reconcile_external, reconcile_internal
+from .engine import PairResult, _Books, _subtree, reconcile_external, reconcile_internal
 from .models import Cause, Rule, Snapshot, Threshold
 from .rules import BUILTIN_RULES
 
@@ -155,6 +155,19 @@ def _key_of(dim, item_id, warehouse_id, items, regions):
     return it.get("category_id") if dim == "category" else (it.get("category__product_line") or None)
 
 
+def journal_cells(account: str, as_of: date, warehouses=None) -> dict:
+    """{(warehouse id, item id): debit − credit} of the journal lines on an inventory account (and below)
+    dated ≤ as_of: where the journals' differences sit in a stock breakdown."""
+    q = VoucherLine.objects.filter(_subtree(account), date__lte=as_of, voucher__document__type="journal")
+    if warehouses is not None:
+        q = q.filter(warehouse_id__in=warehouses)
+    out: dict = {}
+    for r in q.values("warehouse_id", "item_id").annotate(d=Sum("debit"), c=Sum("credit")):
+        k = (r["warehouse_id"], r["item_id"])
+        out[k] = out.get(k, 0) + (r["d"] or 0) - (r["c"] or 0)
+    return out
+
+
 def stock_breakdown(account: str, as_of: date, dims: list[str], warehouses=None) -> list[dict]:
     """Book value and stock value of one inventory account split by one or two of warehouse, item,
     category, product_line, region.
@@ -177,17 +190,12 @@ def stock_breakdown(account: str, as_of: date, dims: list[str], warehouses=None)
         t[0] += r["value"]
         t[1] += r["value"]
         sub_total += r["value"]
-    q = VoucherLine.objects.filter(_subtree(account), date__lte=as_of, voucher__document__type="journal")
-    if warehouses is not None:
-        q = q.filter(warehouse_id__in=warehouses)
     journals = 0
-    for r in q.values("item_id", "warehouse_id").annotate(d=Sum("debit"), c=Sum("credit")):
-        k = tuple(_key_of(d, r["item_id"], r["warehouse_id"], items, regions) for d in dims)
-        amt = (r["d"] or 0) - (r["c"] or 0)
+    for (wid, iid), amt in journal_cells(account, as_of, warehouses).items():
+        k = tuple(_key_of(d, iid, wid, items, regions) for d in dims)
         acc.setdefault(k, [0, 0])[0] += amt
         journals += amt
-    pair = next((p for p in reconcile_internal(as_of, warehouses) if p.key == f"stock:{account}"), None)
-    rest = (pair.gl if pair else 0) - sub_total - journals
+    rest = _Books(as_of, warehouses).balance(account) - sub_total - journals
     if rest:
         acc.setdefault(tuple(None for _ in dims), [0, 0])[0] += rest
     labels = {d: _labels(d, {k[n] for k in acc}) for n, d in enumerate(dims)}
