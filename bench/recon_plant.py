@@ -158,15 +158,11 @@ def build_books(rng: random.Random, n_receipts=40, opening_delta=0):
     return posted
 
 
-def kingdee_code(code: str) -> str:
-    """Stockbook 220202 → 金蝶 2202.02 (a level-1 code stays as it is)."""
-    return code if len(code) <= 4 else code[:4] + "." + ".".join(code[i:i + 2] for i in range(4, len(code), 2))
-
-
 def transferred_ledger() -> list:
     """The finance package's general ledger if every Stockbook voucher had been transferred: one ExtLine per
     voucher line (openings left out), its own voucher numbers, the document ref as reference."""
     from stockbook.ledger.models import Voucher, VoucherLine
+    from stockbook.recon.demo import kingdee_code
     from stockbook.recon.engine import ExtLine
 
     out, numbers = [], defaultdict(int)

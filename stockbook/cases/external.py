@@ -94,7 +94,9 @@ def sync_wms_run(run) -> dict:
 def _qty(text) -> int:
     from decimal import Decimal
 
-    return int(Decimal(str(text)) * 10000)
+    from stockbook.core.money import to_qty_units
+
+    return to_qty_units(Decimal(str(text)))
 
 
 def sync_external() -> dict:

@@ -15,13 +15,13 @@ from stockbook import audit
 from stockbook.access.policy import can, can_read_books, warehouse_ids
 from stockbook.core.errors import DocError
 from stockbook.core.money import fmt_money, to_fen
+from stockbook.recon.engine import LEDGER_NAMES
 
 from . import conf
 from .models import AssignmentRule, Case, CaseComment, CaseEvent, SyncState
 
 log = logging.getLogger("stockbook.cases")
 
-LEDGER_NAMES = {"stock": "存货", "grni": "暂估应付", "ar": "应收账款", "ap": "应付账款", "count": "待处理财产损溢", "transit": "在途物资"}
 STATUS_NAMES = dict(Case.STATUSES)
 
 

@@ -21,13 +21,12 @@ from pathlib import Path
 
 from django.conf import settings
 
+from stockbook.core.money import from_fen, to_qty_units
 
-def _kingdee(code: str) -> str:
+
+def kingdee_code(code: str) -> str:
+    """Stockbook 220202 → 金蝶 2202.02 (a level-1 code stays as it is)."""
     return code if len(code) <= 4 else code[:4] + "." + ".".join(code[i:i + 2] for i in range(4, len(code), 2))
-
-
-def _yuan(f: int) -> str:
-    return f"{f // 100}.{f % 100:02d}" if f >= 0 else "-" + _yuan(-f)
 
 
 def kis_journal(month_first: date, until: date) -> tuple[bytes, list[str]]:
@@ -72,8 +71,8 @@ def kis_journal(month_first: date, until: date) -> tuple[bytes, list[str]]:
         for n, (code, name, debit, credit) in enumerate(rows):
             head = n == 0
             ws.append(["√" if head else "", "√" if head else "", d.isoformat() if head else "", f"{d.year}.{d.month}" if head else "",
-                       no if head else "", summary, _kingdee(code), name, "人民币", Decimal(_yuan(debit)) if debit else 0,
-                       Decimal(_yuan(credit)) if credit else 0, "王会计" if head else "", ref])
+                       no if head else "", summary, kingdee_code(code), name, "人民币", from_fen(debit) if debit else 0,
+                       from_fen(credit) if credit else 0, "王会计" if head else "", ref])
 
     for v in vouchers:
         d = docs.get(v.document_id)
@@ -145,7 +144,7 @@ def wms_stock(as_of: date, pending_ref: str | None = None) -> tuple[bytes, list[
             text = fmt_qty(int(qty * factor))
             notes.append(f"{key[0]} {key[1]}：数量按换算单位录错（{factor:f} 倍）")
         if key in extra_qty:
-            text = fmt_qty(qty + int(Decimal(extra_qty[key]) * 10000))
+            text = fmt_qty(qty + to_qty_units(Decimal(extra_qty[key])))
             notes.append(f"{key[0]} {key[1]}：WMS 已收货，入库单 {pending_ref} 还在审批")
         w.writerow([key[0], key[1], text, r["item"].uom])
     if rows:

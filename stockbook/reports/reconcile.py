@@ -8,12 +8,13 @@ from datetime import date
 from stockbook.core.money import fmt_money
 from stockbook.ledger.models import Account
 from stockbook.recon.causes import BUILTIN
+from stockbook.recon.engine import LEDGER_NAMES as ENGINE_LEDGERS
 from stockbook.recon.engine import reconcile_internal
 
 from .base import Column, Report
 
 CAUSE_NAMES = {code: v[0] for code, v in BUILTIN.items()}
-LEDGER_NAMES = {"stock": "存货", "grni": "暂估应付", "ar": "应收账款", "ap": "应付账款"}
+LEDGER_NAMES = {k: v for k, v in ENGINE_LEDGERS.items() if k in ("stock", "grni", "ar", "ap")}  # the contract's rows
 
 
 def reconcile_rows(as_of: date) -> list[dict]:
