@@ -111,6 +111,23 @@ def series(page, chart_id):
     return page.evaluate(f"echarts.getInstanceByDom(document.getElementById('{chart_id}')).getOption().series")
 
 
+def open_warehouse(page, code, attempts=3):
+    """Click the warehouse's bar and wait for its detail. The page re-renders its charts when auto-refresh
+    sees a new books version (and after going back in history); a click that lands during that re-render
+    finds no bar, so a real click is tried again — it must open the detail within three tries."""
+    from playwright.sync_api import TimeoutError as PwTimeout
+
+    for n in range(attempts):
+        wait_loaded(page)
+        click_bar(page, code)
+        try:
+            page.wait_for_selector(f"#dash[data-detail='{code}']", timeout=10000)
+            return
+        except PwTimeout:
+            if n == attempts - 1:
+                raise
+
+
 def click_bar(page, code):
     """A real mouse click (a tap on phones) in the warehouse's column of the bar chart."""
     idx = page.evaluate("(code) => stockbookDashboard.state.whRows.findIndex(r => r.warehouse.code === code)", code)
@@ -156,8 +173,7 @@ def test_click_on_a_bar_drills_down_to_documents_and_vouchers(open_as, world):
     from stockbook.posting.models import Document
 
     page = open_as("admin")
-    click_bar(page, "E1")
-    page.wait_for_selector("#dash[data-detail='E1']", timeout=10000)
+    open_warehouse(page, "E1")
     assert "E1 华东仓" in page.locator("#dash-detail-title").inner_text()
     body = page.locator("#dash-detail-body")
     assert body.locator("a.doc-link", has_text="JZ-1405").count() == 1
@@ -170,16 +186,14 @@ def test_click_on_a_bar_drills_down_to_documents_and_vouchers(open_as, world):
     assert "JZ-1405" in page.content()
     page.go_back()
     wait_loaded(page)
-    click_bar(page, "E1")
-    page.wait_for_selector("#dash[data-detail='E1']")
+    open_warehouse(page, "E1")
     # one click: the voucher
     page.locator("#dash-detail-body a.voucher-link").first.click()
     page.wait_for_url("**/vouchers/*/")
     assert "1405" in page.content()
     page.go_back()
     wait_loaded(page)
-    click_bar(page, "E1")
-    page.wait_for_selector("#dash[data-detail='E1']")
+    open_warehouse(page, "E1")
     # one click: the item's ledger (its moves), whose documents are links
     page.locator("#dash-detail-body tr", has_text="CU01").locator("a.item-ledger").click()
     page.wait_for_url("**/reports/stock/item-ledger/**")
@@ -233,8 +247,7 @@ def test_phone_layout_is_usable(open_as, cases):
     assert sel.is_visible() and sel.bounding_box()["height"] >= 40
     page.locator("#dash-filters-box summary").tap()
     # a tap on the bar drills down
-    click_bar(page, "E1")
-    page.wait_for_selector("#dash[data-detail='E1']", timeout=10000)
+    open_warehouse(page, "E1")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert page.errors == []
     shot(page, "dashboard-phone-detail", element="#dash-detail")
