@@ -6,7 +6,8 @@ import sys
 # Apps that add their own subcommands: each module has ``register(sub)`` which adds parsers and sets
 # ``run=<callable(args) -> exit status>`` with ``set_defaults``; the callable runs after Django is set up.
 CLI_PLUGINS: list[str] = ["stockbook.backup.cli", "stockbook.jobs.cli", "stockbook.audit.cli", "stockbook.approvals.cli", "stockbook.posting.cli", "stockbook.users.ldap_cli",
-                          "stockbook.recon.cli", "stockbook.cases.cli", "stockbook.external.cli"]
+                          "stockbook.recon.cli", "stockbook.cases.cli", "stockbook.external.cli",
+                          "stockbook.purchasing.cli", "stockbook.sales.cli", "stockbook.batches.cli", "stockbook.invctl.cli"]
 
 REPORTS = ("trial-balance", "stock-balance", "reconcile", "general-ledger", "detail-ledger", "item-ledger", "stock-summary", "moves",
            "ar-aging", "ap-aging", "statement", "dunning")

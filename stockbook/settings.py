@@ -38,6 +38,10 @@ INSTALLED_APPS = [
     "stockbook.cases",
     "stockbook.external",
     "stockbook.dashboard",
+    "stockbook.purchasing",
+    "stockbook.sales",
+    "stockbook.batches",
+    "stockbook.invctl",
     "stockbook.web",
 ]
 

@@ -14,5 +14,9 @@ urlpatterns = [
     path("cases/", include("stockbook.cases.urls")),
     path("external/", include("stockbook.external.urls")),
     path("dashboard/", include("stockbook.dashboard.urls")),
+    path("purchasing/", include("stockbook.purchasing.urls")),
+    path("sales/", include("stockbook.sales.urls")),
+    path("batches/", include("stockbook.batches.urls")),
+    path("invctl/", include("stockbook.invctl.urls")),
     path("", include("stockbook.web.urls")),
 ]

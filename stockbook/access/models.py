@@ -7,7 +7,10 @@ from django.db import models
 CAPABILITIES = {
     "view_documents": "查看单据",
     "doc_purchase": "采购单据（入库、退货）",
+    "order_purchase": "请购与采购订单",
+    "quality_check": "到货质检",
     "doc_sales": "销售单据（出库、退货）",
+    "order_sales": "报价与销售订单",
     "doc_invoice": "发票（采购发票、销售发票）",
     "doc_stock": "库存单据（调拨、盘点、报废、期初库存）",
     "doc_cash": "收付款与盘点处理",

@@ -10,9 +10,9 @@ ALL = set(CAPABILITIES)
 READ = {"view_documents", "view_stock_reports", "view_books", "view_price", "view_cost", "export"}
 ROLES = {
     "系统管理员": ALL,
-    "采购": {"view_documents", "doc_purchase", "view_stock_reports", "view_price", "view_cost", "manage_master", "export"},
-    "销售": {"view_documents", "doc_sales", "view_stock_reports", "view_price", "export"},
-    "仓库": {"view_documents", "doc_stock", "view_stock_reports", "reconcile"},
+    "采购": {"view_documents", "doc_purchase", "order_purchase", "view_stock_reports", "view_price", "view_cost", "manage_master", "export"},
+    "销售": {"view_documents", "doc_sales", "order_sales", "view_stock_reports", "view_price", "export"},
+    "仓库": {"view_documents", "doc_stock", "quality_check", "view_stock_reports", "reconcile"},
     "财务": {"view_documents", "doc_invoice", "doc_cash", "view_stock_reports", "view_books", "voucher_make", "period_close",
            "view_price", "view_cost", "export", "reconcile"},
     "财务主管": {"view_documents", "doc_invoice", "doc_cash", "view_stock_reports", "view_books", "voucher_make", "voucher_audit",

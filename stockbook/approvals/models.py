@@ -102,7 +102,9 @@ class ApprovalSettings(models.Model):
 
 class ApprovalRequest(models.Model):
     KIND_DOCUMENT, KIND_VOID, KIND_REOPEN = "document", "void", "reopen"
-    KINDS = [(KIND_DOCUMENT, "单据过账"), (KIND_VOID, "作废/红冲"), (KIND_REOPEN, "反结账")]
+    KIND_ORDER, KIND_CREDIT = "order", "credit"  # purchase/sales orders (stockbook.purchasing/sales), credit-limit overrides
+    KINDS = [(KIND_DOCUMENT, "单据过账"), (KIND_VOID, "作废/红冲"), (KIND_REOPEN, "反结账"), (KIND_ORDER, "订单审批"),
+             (KIND_CREDIT, "超信用额度")]
     PENDING, APPROVED, REJECTED, FAILED, CANCELLED = "pending", "approved", "rejected", "failed", "cancelled"
     STATUSES = [(PENDING, "审批中"), (APPROVED, "已通过"), (REJECTED, "已驳回"), (FAILED, "过账失败"), (CANCELLED, "已撤回")]
 
@@ -149,7 +151,7 @@ class ApprovalRequest(models.Model):
 
     @property
     def title(self) -> str:
-        prefix = {self.KIND_VOID: "作废 ", self.KIND_REOPEN: "反结账 "}.get(self.kind, "")
+        prefix = {self.KIND_VOID: "作废 ", self.KIND_REOPEN: "反结账 ", self.KIND_CREDIT: "超信用额度 "}.get(self.kind, "")
         return f"{prefix}{self.type_name} {self.ref}".strip()
 
     @property

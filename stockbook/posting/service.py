@@ -19,6 +19,7 @@ from stockbook.core.money import JFloat
 from stockbook.ledger.models import Account
 from stockbook.ledger.posting import Unbalanced
 
+from . import extensions
 from .books import Books
 from .fields import MISSING, get, parse_date, parse_time, period_of, period_str
 from .handlers import HANDLERS, MASTER_MODELS
@@ -202,6 +203,7 @@ def _post(obj, books: Books, user, source) -> PostResult:
         created_at=timezone.now(), **ctx.header,
     ))
     vouchers = write(doc) or []
+    extensions.after_post(ctx, doc, vouchers)  # the business apps' fields (orders, batches): may still refuse
     if user is not None:  # a person (web, REST); an import run is one entry of its own (importer)
         from stockbook.audit import posted
 

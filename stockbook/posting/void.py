@@ -24,6 +24,7 @@ from stockbook.stock.models import OpenLine, StockMove
 from stockbook.stock.service import Costing, insert_moves
 
 from .books import Books
+from .extensions import after_void
 from .models import Document
 from .sync import resync
 from .signals import announce
@@ -83,6 +84,7 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
             v = resync(doc, [], when=doc.date, user=user, memo=memo)
             if v:
                 vouchers.append(v)
+        after_void(doc, user)  # the business apps undo their rows (batch moves, order links) or refuse
         _record(doc, user, reason, vouchers)
     announce(doc, doc.date)
     return VoidResult(doc, vouchers)

@@ -18,7 +18,7 @@ from stockbook.ledger.models import PartyBalance
 from stockbook.masterdata.models import Item
 from stockbook.stock.events import frac_text
 
-from .. import effects
+from .. import effects, extensions
 from ..fields import MISSING, get, opt_str, req_list, req_obj, req_str
 from ..models import Document, DocumentLine
 from .units import base_qty
@@ -279,7 +279,7 @@ def sales_delivery(ctx):
             Q(account__code="1122") | Q(account__code__startswith="1122")).aggregate(d=Sum("debit"), c=Sum("credit"))
         balance = (bal["d"] or 0) - (bal["c"] or 0)
         total = balance + sum(x["amount"] for x in p.lines)
-        if total > customer.credit_limit:
+        if total > customer.credit_limit and not extensions.credit_override(ctx, customer, total):
             raise DocError("credit_limit_exceeded", f"客户 {customer.code} 应收余额 {balance / 100:.2f} 加本单 "
                                                     f"{(total - balance) / 100:.2f} 超出信用额度 {customer.credit_limit / 100:.2f}")
     return _writer(ctx, p)

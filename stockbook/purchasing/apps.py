@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PurchasingConfig(AppConfig):
+    name = "stockbook.purchasing"
+    label = "purchasing"
+    verbose_name = "采购管理"
