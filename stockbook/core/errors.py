@@ -30,6 +30,17 @@ ERROR_CODES = {
     "not_approver": "您不是当前审批步骤的审批人",
     "signature_invalid": "电子签名无效：密码不正确",
     "approval_closed": "审批单已处理或已不在该审批步骤，请刷新后重试",
+    # issue 7: orders, batches, red invoices (docs/decisions.md "Issue 7 error codes")
+    "invalid_status": "单据当前状态不允许此操作",
+    "over_receipt": "收货数量超过订单数量及允许的超收比例",
+    "three_way_mismatch": "发票与采购订单、入库单的数量或价格不符（三单匹配未通过）",
+    "insufficient_available": "可用库存不足（可用 = 现存量 − 已预留）",
+    "reserved_by_other": "库存已被其他订单预留，不能出库",
+    "unknown_batch": "批次不存在",
+    "batch_expired": "批次已过期，不能出库",
+    "batch_insufficient": "批次结存不足",
+    "document_posted": "单据已过账，不能修改；请开红字单据冲销后重新录入",
+    "red_exceeds_original": "红字发票数量超过原发票可冲销数量",
 }
 
 
