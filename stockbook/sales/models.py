@@ -131,6 +131,7 @@ class DeliveryLink(models.Model):
     order = models.ForeignKey(SalesOrder, on_delete=models.PROTECT, related_name="deliveries")
     order_line = models.ForeignKey(SalesOrderLine, on_delete=models.PROTECT, related_name="deliveries")
     qty_base = models.BigIntegerField()
+    amount = models.BigIntegerField(default=0)  # the delivery line's net (分)
     reserved_taken = models.BigIntegerField(default=0)  # consumed reservation (restored on void)
 
     class Meta:
