@@ -13,3 +13,9 @@ class BatchesConfig(AppConfig):
 
         extensions.on_post(service.on_post, types=service.STOCK_DOC_TYPES)
         extensions.on_void(service.on_void, types=service.STOCK_DOC_TYPES)
+        try:
+            from stockbook.notify.events import register_event
+        except ImportError:
+            return
+        register_event("batch.near", "批次近效期")
+        register_event("batch.expired", "批次已过期")
