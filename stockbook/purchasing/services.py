@@ -335,9 +335,7 @@ def receipt_from_order(po: PurchaseOrder, lines: list[dict], *, ref: str, day: d
         uom = row.get("uom") or pol.uom
         price = row.get("unit_price")
         if price in (None, ""):
-            price = str(base_price(pol.unit_price, pol.item, pol.uom) * factor(pol.item, uom))
-            if "." in price:
-                price = price.rstrip("0").rstrip(".")
+            price = _price_text(base_price(pol.unit_price, pol.item, pol.uom) * factor(pol.item, uom))
         ln = {"item": pol.item.code, "qty": row.get("qty"), "unit_price": price, "order": po.number, "order_line": pol.line_no}
         if uom != pol.item.uom:
             ln["uom"] = uom
@@ -568,9 +566,8 @@ def convert_requisition(r: Requisition, choices: dict[int, str | None], *, wareh
 
 
 def _price_text(d: Decimal) -> str:
-    d = Decimal(d).quantize(Decimal("0.000001"))
-    s = format(d.normalize(), "f")
-    return s
+    d = Decimal(d).quantize(Decimal("0.000001")).normalize()
+    return format(d, "f")
 
 
 # -- settings ---------------------------------------------------------------------------------------------------------------
