@@ -24,7 +24,7 @@ def _batches():
         from stockbook.batches import service as bs
     except ImportError:
         return None
-    if not hasattr(bs, "fefo_pick") or not hasattr(bs, "is_batch_managed"):
+    if not hasattr(bs, "fefo_pick") or not hasattr(bs, "is_batch_managed"):  # pragma: no cover
         return None
     return bs
 
@@ -85,12 +85,17 @@ def build_delivery(order: SalesOrder, qtys: dict | None = None, *, on: Date | No
     done = {r["order_line_id"]: (r["a"] or 0, r["q"] or 0) for r in DeliveryLink.objects.filter(order=order)
             .values("order_line_id").annotate(a=Sum("amount"), q=Sum("qty_base")).order_by()}
     bs = _batches()
+    managed = set()
+    if bs is not None:
+        pol = bs.policies([lines[n].item_id for n in want]) if hasattr(bs, "policies") else None
+        managed = ({k for k, v in pol.items() if v.batch_managed} if pol is not None
+                   else {lines[n].item_id for n in want if bs.is_batch_managed(lines[n].item)})
     out = []
     for n in sorted(want):
         ol, q = lines[n], want[n]
         amt = part_amount(ol, q, *done.get(ol.pk, (0, 0)))
         picks = [(None, q)]
-        if bs is not None and bs.is_batch_managed(ol.item):
+        if ol.item_id in managed:
             picks = bs.fefo_pick(ol.item, order.warehouse, q, on) or [(None, q)]
         amounts = _split(amt, [p[1] for p in picks])
         for (batch, pq), pa in zip(picks, amounts):
