@@ -128,6 +128,7 @@ from stockbook.external.api import router as external_router  # noqa: E402  外�
 api.add_router("", external_router)
 from stockbook.cases.api import router as cases_router  # noqa: E402  差异工单、结账检查
 api.add_router("", cases_router)
+api.add_router("", "stockbook.purchasing.api.router")  # 采购：订单、收货、质检、三单匹配、补货建议
 
 fallback_router = Router()
 
