@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from django.views.generic import RedirectView
+
+from stockbook.access.web import requires
+
+from . import views
 
 app_name = "invctl"
-urlpatterns: list = []
+r = requires("view_stock_reports")
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="safety/"), name="index"),
+    path("<str:name>/", r(views.page), name="report"),
+    path("<str:name>/export.<str:fmt>", r(views.export), name="export"),
+]
