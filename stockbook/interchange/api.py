@@ -129,6 +129,7 @@ api.add_router("", external_router)
 from stockbook.cases.api import router as cases_router  # noqa: E402  差异工单、结账检查
 api.add_router("", cases_router)
 api.add_router("", "stockbook.purchasing.api.router")  # 采购：订单、收货、质检、三单匹配、补货建议
+api.add_router("", "stockbook.sales.api.router")  # 销售：报价、订单、预留、发货、开票、收款
 
 fallback_router = Router()
 
