@@ -67,6 +67,7 @@ bench: venv
 	$(BIN)/python -m bench.dashboard_load
 	$(BIN)/python -m bench.recon_quality
 	$(BIN)/python -m bench.aging
+	$(BIN)/python -m bench.sales_order
 
 clean:
 	rm -rf $(VENV) var *.egg-info
