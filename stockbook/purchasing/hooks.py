@@ -69,7 +69,7 @@ def on_receipt(ctx, doc, vouchers):
         if before + dl.qty_base > limit:
             raise DocError("over_receipt",
                            f"采购订单 {number} 第 {pol.line_no} 行订购 {_q(pol.qty_base)} {dl.item.uom}，已收 {_q(before)}，"
-                           f"本次 {_q(dl.qty_base)}，超过允许的 {_q(int(limit))}（超收比例 {tol.normalize()}%）",
+                           f"本次 {_q(dl.qty_base)}，超过允许的 {_q(int(limit))}（超收比例 {format(tol.normalize(), 'f')}%）",
                            field="qty", line=n)
         this[pol.pk] = this.get(pol.pk, 0) + dl.qty_base
         price = base_price(dl.unit_price or "0", dl.item, dl.uom) if dl.unit_price else Decimal(0)
@@ -130,7 +130,7 @@ def on_invoice(ctx, doc, vouchers):
         if not price_matches(expected, got, tol):
             raise DocError("three_way_mismatch",
                            f"第 {dl.line_no} 行：采购订单 {pol.order.number} 第 {pol.line_no} 行单价 {_money(expected)}，"
-                           f"发票单价 {_money(got)}，不符（价格容差 {tol.normalize()}%）", field="unit_price", line=dl.line_no)
+                           f"发票单价 {_money(got)}，不符（价格容差 {format(tol.normalize(), 'f')}%）", field="unit_price", line=dl.line_no)
         # qty: all invoices of this receipt line ≤ accepted (received − returned)
         invoiced = (DocumentLine.objects.filter(ref_document_id=dl.ref_document_id, ref_line=dl.ref_line,
                                                 document__type="purchase_invoice", document__status=Document.POSTED)
