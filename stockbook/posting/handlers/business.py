@@ -7,6 +7,7 @@ line is unknown_reference). Quantity limits are checked right after each line's 
 of all accepted documents.
 """
 from datetime import time as dtime
+from decimal import Decimal
 from fractions import Fraction
 
 from django.db import connection
@@ -173,8 +174,9 @@ def _writer(ctx, pending: Pending):
     return write
 
 
-def _item_lines(ctx, p: Pending, wh, priced=False, **extra):
-    """Lines of item, qty, uom? (and unit_price when ``priced``), checked in that order, line by line."""
+def _item_lines(ctx, p: Pending, wh, priced=False, gifts=False, **extra):
+    """Lines of item, qty, uom? (and unit_price when ``priced``), checked in that order, line by line.
+    ``gifts``: a line with ``"gift": true`` (赠品, docs/contract-extensions.md) may have unit_price 0."""
     raw_lines = req_list(ctx.obj, "lines", "明细行 lines")
     ctx.books.prefetch(Item, [ln.get("item") for ln in raw_lines if isinstance(ln, dict)])
     for n, raw in enumerate(raw_lines, 1):
@@ -184,7 +186,8 @@ def _item_lines(ctx, p: Pending, wh, priced=False, **extra):
             q, uom, qbase = _qty(ctx, ln, item)
             row = dict(line_no=n, item=item, warehouse=wh, uom=uom, qty=to_qty_units(q), qty_base=qbase, **extra)
             if priced:
-                price = parse_price(get(ln, "unit_price") if get(ln, "unit_price") is not MISSING else None, "unit_price")
+                price = parse_price(get(ln, "unit_price") if get(ln, "unit_price") is not MISSING else None, "unit_price",
+                                    allow_zero=gifts and get(ln, "gift") is True)
                 row.update(unit_price=str(price), amount=_net(q, price))
             p.lines.append(row)
         _line_err(n, one)
@@ -222,7 +225,9 @@ def _invoice(ctx, party_kind, ref_type, ref_key, used_types, exceed_code, word):
             ref_line = _ref_line(ln, ref_doc)
             item = ref_line.item
             q, uom, qbase = _qty(ctx, ln, item)
-            price = parse_price(get(ln, "unit_price") if get(ln, "unit_price") is not MISSING else None, "unit_price")
+            # a gift line (delivered at price 0) is invoiced at 0 (赠品 on the invoice of its sale)
+            gift = ref_type == "sales_delivery" and ref_line.amount == 0 and ref_line.unit_price and not Decimal(ref_line.unit_price)
+            price = parse_price(get(ln, "unit_price") if get(ln, "unit_price") is not MISSING else None, "unit_price", allow_zero=gift)
             rate = _tax_rate(ln, item)
             key = (ref_doc.id, ref_line.line_no)
             used = _used(ref_line, used_types) + taken_here.get(key, 0)
@@ -271,7 +276,7 @@ def sales_delivery(ctx):
     customer = _party(ctx, "customer", "customer")
     wh = _warehouse(ctx, "warehouse")
     p = Pending(customer=customer, warehouse=wh)
-    _item_lines(ctx, p, wh, priced=True)
+    _item_lines(ctx, p, wh, priced=True, gifts=True)
     # 7. credit limit: the customer's 1122 balance over all accepted documents + this delivery's net
     if customer.credit_limit is not None:
         type(customer).objects.select_for_update().filter(pk=customer.pk).first()  # one delivery of a customer at a time
