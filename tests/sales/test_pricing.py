@@ -61,9 +61,6 @@ def test_price_rules_tiered_and_customer(shop):
     assert ln.list_price == Decimal("18") and ln.net_amount == 21600
 
 
-@pytest.mark.xfail(strict=True, raises=DocError,
-                   reason="the contract's sales_delivery refuses unit_price 0 (parse_price without allow_zero): the "
-                          "posting core must admit a zero price on a gift line before a gift can be delivered")
 def test_gift_line_books_cost_without_revenue(shop):
     """B002 2 pcs at 10.00 plus 1 A001 kg as a gift (赠品, price 0). Delivery voucher: cost of both
     (A001 10.00/kg, B002 20.00/pc): Dr 5401 50.00 / Cr 1405 50.00; revenue only from B002: Dr 112202 20.00 / Cr 5001 20.00."""
