@@ -25,6 +25,7 @@ from stockbook.posting.service import TYPE_NAMES, post
 from stockbook.reports.stock_reports import CODE_NAMES
 
 from ..doctypes import COL_LABELS, DOC_TYPES, GROUPS, HEADER_LABELS, INPUT_COLS, LIST_TYPES
+from ..panels import panels_for
 from .common import clean_amount, paginate, parse_day
 from .stock_api import item_info
 from .vouchers import _default_date
@@ -334,6 +335,7 @@ def document_detail(request, pk):
     if not show_books:
         vouchers = []
     return render(request, "web/document.html", {
+        "panels": panels_for(doc, request.user),
         "doc": doc, "type_name": type_label(doc.type), "pretty": pretty, "vouchers": vouchers, "lines": lines,
         "moves": moves, "referenced": referenced, "referencing": referencing, "cols": cols,
         "party": doc.supplier or doc.customer, "can_copy": doc.type in DOC_TYPES and policy.can_post(request.user, doc.type),
