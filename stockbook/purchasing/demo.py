@@ -176,7 +176,7 @@ def live(out_lines: list[str]):
 
     # 4. partly received, QC reject, return (the cheapest item: below the workflow's amount)
     s, item, price, wh = pairs[3]
-    n = max(int(Decimal("12000") / max(Decimal(price), Decimal("0.01"))), 5)
+    n = 100 if Decimal(price) <= 120 else max(int(Decimal("12000") / Decimal(price)), 5)
     got, rej = -(-n * 6 // 10), max(n // 20, 1)
     po = services.create_order({"supplier": s, "warehouse": wh, "order_date": first.isoformat(),
                                 "expected_date": (first + timedelta(days=3)).isoformat(), "memo": f"{LIVE} 部分到货",

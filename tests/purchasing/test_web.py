@@ -112,3 +112,16 @@ def test_requisition_to_order_and_suggestions(company, people, post_json):
     assert suggestions() == []  # 200 kg on order now
     assert fin.get("/purchasing/orders/").status_code == 200
     services  # noqa: B018
+
+
+def test_approval_pages_show_the_order(company, people, make_workflow):
+    make_workflow([{"roles": ["财务主管"]}], doc_type="purchase_order", min_amount=1)
+    po = services.submit(services.create_order(po_obj(), user=people["buyer"]), user=people["buyer"])
+    assert po.status == PO.PENDING
+    fin = login(people["fin1"])
+    assert fin.get("/approvals/").status_code == 200
+    r = fin.get(f"/approvals/{po.approval_id}/")
+    assert r.status_code == 200 and po.number in r.content.decode()
+    r = fin.post(f"/approvals/{po.approval_id}/approve/", {"a-password": "pw-fin1", "a-level": "1", "a-comment": ""})
+    po.refresh_from_db()
+    assert r.status_code in (200, 302) and po.status == PO.APPROVED
