@@ -6,6 +6,27 @@ from stockbook.core.errors import DocError
 from stockbook.core.money import parse_money, parse_price, parse_qty, parse_rate, round2, to_fen
 
 INVOICE_TYPES = {"purchase_invoice", "sales_invoice"}
+RED_TYPES = {"purchase_red_invoice": "purchase_invoice", "sales_red_invoice": "sales_invoice"}
+
+
+def _red_amount(obj: dict) -> int | None:
+    """A red invoice (docs/contract-extensions.md): the parts of its blue lines' gross it reverses (qty in the
+    blue line's unit); None when a line cannot be read."""
+    from stockbook.posting.models import DocumentLine
+
+    total = 0
+    for ln in obj.get("lines") or []:
+        if not isinstance(ln, dict) or not isinstance(ln.get("invoice"), str) or ln.get("uom") is not None:
+            return None
+        n = ln.get("line")
+        if isinstance(n, bool) or not isinstance(n, int):
+            return None
+        blue = DocumentLine.objects.filter(document__type=RED_TYPES[obj["type"]], document__ref=ln["invoice"], line_no=n).first()
+        if blue is None or not blue.qty:
+            return None
+        q = parse_qty(ln.get("qty"), allow_zero=True)
+        total += to_fen(round2((blue.amount + (blue.tax or 0)) * q * 10000 / blue.qty / 100))
+    return total
 
 
 def document_amount(obj: dict) -> int | None:
@@ -20,6 +41,8 @@ def _amount(obj: dict) -> int | None:
         return None
     if obj.get("amount") is not None:
         return to_fen(parse_money(obj["amount"], "amount", allow_zero=True))
+    if obj.get("type") in RED_TYPES:
+        return _red_amount(obj)
     lines = obj.get("lines")
     if not isinstance(lines, list):
         return None

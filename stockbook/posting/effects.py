@@ -10,7 +10,7 @@ from stockbook.stock.models import ItemState
 from stockbook.stock.service import Costing
 
 from .models import Document, DocumentLine
-from .rules import close_entries, entries_for, settlement_entries
+from .rules import RED_INK, close_entries, entries_for, settlement_entries
 from .sync import corrections, pairs, post_entries, posted, posted_lines, resync
 
 PARTY = {"supplier_id", "customer_id"}
@@ -59,7 +59,7 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
         entries = entries_for(doc, lines, _party(doc), acc, _line_items(lines, method))
         when = doc.date
     kind = Voucher.CLOSE if doc.type == "period_close" else Voucher.NORMAL
-    v = post_entries(doc, entries, when=when, user=user, memo=_memo(doc), kind=kind)
+    v = post_entries(doc, entries, when=when, user=user, memo=_memo(doc), kind=kind, red=doc.type in RED_INK)
     if v:
         vouchers.append(v)
     if costing and costing.changed_docs:
@@ -166,7 +166,7 @@ def correct(doc_ids, cause, acc, user, method, keys) -> list:
     for i in ids:
         d = docs[i]
         entries = entries_for(d, lines.get(i, []), _party(d), acc, items)
-        vlines = corrections(i, entries, have.get(i, {}))
+        vlines = corrections(i, entries, have.get(i, {}), red=d.type in RED_INK)
         if vlines:
             specs.append(VoucherSpec(d.date, vlines, i, memo))
     out = list(write_vouchers(specs, kind=Voucher.ADJUST, user=user))

@@ -70,6 +70,17 @@ def entries_for(doc, lines, party: dict, acc: Accounts, items: dict) -> list[Ent
             add(inv, r["stock"], ln)
             add("cogs", r["cogs"], ln)
             add("ap_invoiced", -(ln.amount + ln.tax), ln)
+        elif t == "purchase_red_invoice":  # the blue line's parts reversed (red ink: effects.RED_INK)
+            add("grni", -r["P"], ln)
+            add("vat_input", -ln.tax, ln)
+            add(inv, r["stock"], ln)
+            add("cogs", r["cogs"], ln)
+            add("ap_invoiced", ln.amount + ln.tax, ln)
+        elif t == "sales_red_invoice":
+            add("ar_invoiced", -(ln.amount + ln.tax), ln)
+            add("ar_uninvoiced", r["P"], ln)
+            add("vat_output", ln.tax, ln)
+            add("revenue", ln.amount - r["P"], ln)
         elif t == "purchase_return":
             add("grni", r["P"], ln)
             add(inv, -r["value"], ln)
@@ -120,6 +131,9 @@ def settlement_entries(count_doc, count_lines, acc: Accounts) -> list[Entry]:
         out.append(Entry(acc.role("count_pending"), value, ln.line_no, count_doc.id, dims))
         out.append(Entry(acc.role("count_gain" if value > 0 else "count_loss"), -value, ln.line_no, count_doc.id, dims))
     return out
+
+
+RED_INK = {"purchase_red_invoice", "sales_red_invoice"}  # posted in red ink on the blue invoice's sides
 
 
 ISSUE_ROLE = {"sales_delivery": "cogs", "scrap": "scrap", "stock_count": "count_pending"}

@@ -34,9 +34,17 @@ def _vlines(items) -> list[VLine]:
     return lines
 
 
-def post_entries(owner, entries: list[Entry], *, when, user=None, memo="", kind=Voucher.NORMAL) -> Voucher | None:
+def sides(a: int, red: bool = False) -> tuple[int, int]:
+    """(debit, credit) of a signed amount: positive on its side, or — ``red``, a red invoice (红字发票) — in red
+    ink on the side of the blue invoice it reverses (a credit amount as a negative debit and vice versa)."""
+    if red:
+        return (a, 0) if a < 0 else (0, -a)
+    return (a, 0) if a > 0 else (0, -a)
+
+
+def post_entries(owner, entries: list[Entry], *, when, user=None, memo="", kind=Voucher.NORMAL, red=False) -> Voucher | None:
     net = _net(owner.id, entries)
-    items = [(k, (a if a > 0 else 0, -a if a < 0 else 0, dims)) for k, (a, dims) in net.items() if a]
+    items = [(k, (*sides(a, red), dims)) for k, (a, dims) in net.items() if a]
     if not items:
         return None
     return write_voucher(when=when, lines=_vlines(items), document=owner, kind=kind, memo=memo, user=user)
@@ -92,14 +100,14 @@ def posted_lines(keys) -> dict[int, dict]:
     return out
 
 
-def corrections(owner_id: int, entries: list[Entry], have: dict) -> list[VLine]:
+def corrections(owner_id: int, entries: list[Entry], have: dict, red: bool = False) -> list[VLine]:
     """The voucher lines that make what ``have`` says equal ``entries``: red ink on the side of the lines
     they correct, new lines where an amount changes side; [] if nothing changes."""
     want = _net(owner_id, entries)
     items = []
     for key in sorted(set(want) | set(have), key=lambda k: (k[0], k[1] or 0, k[2])):
         a, dims = want.get(key, (0, None))
-        d_want, c_want = (a, 0) if a > 0 else (0, -a)
+        d_want, c_want = sides(a, red)
         d_have, c_have, hdims = have[key] if key in have else (0, 0, {})
         dims = dims if dims is not None else hdims
         if d_want != d_have:

@@ -75,6 +75,7 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
             except E.CostError as e:  # later documents would go negative without this one
                 raise DocError(e.code, f"作废后库存不足：{e.message}") from e
             OpenLine.objects.filter(item_id__in=items, line_key__startswith=f"{doc.pk}:").delete()
+            _drop_reopened(doc, costing)
             v = resync(doc, [], when=doc.date, user=user, memo=memo)
             if v:
                 vouchers.append(v)
@@ -88,6 +89,23 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
         _record(doc, user, reason, vouchers)
     announce(doc, doc.date)
     return VoidResult(doc, vouchers)
+
+
+def _drop_reopened(doc, costing):
+    """A voided red invoice: the receipt (delivery) lines it opened again are fully taken again — drop
+    their stored open line unless the replay kept them open (the replay deletes only lines it saw)."""
+    if doc.type not in ("purchase_red_invoice", "sales_red_invoice"):
+        return
+    from .models import DocumentLine
+
+    kind = "r" if doc.type == "purchase_red_invoice" else "d"
+    for ln in DocumentLine.objects.filter(document=doc):
+        blue = DocumentLine.objects.filter(document_id=ln.ref_document_id, line_no=ln.ref_line).first()
+        key = f"{blue.ref_document_id}:{blue.ref_line}"
+        book = getattr(costing, "books", {}).get(ln.item_id)
+        store = None if book is None else (book.rl if kind == "r" else book.dl)
+        if store is not None and key not in store.data:
+            OpenLine.objects.filter(item_id=ln.item_id, kind=kind, line_key=key).delete()
 
 
 def _counter_moves(doc, user):

@@ -241,7 +241,8 @@ def _results_sum_q(qs, key) -> int:
     return qs.aggregate(s=Sum(Cast(KT(f"result__{key}"), output_field=BigIntegerField())))["s"] or 0
 
 
-SUB_TYPES = ("purchase_receipt", "purchase_invoice", "purchase_return", "sales_delivery", "sales_invoice", "sales_return")
+SUB_TYPES = ("purchase_receipt", "purchase_invoice", "purchase_return", "sales_delivery", "sales_invoice", "sales_return",
+             "purchase_red_invoice", "sales_red_invoice")
 
 
 def _subledger_sums(as_of: date) -> dict:
@@ -251,7 +252,8 @@ def _subledger_sums(as_of: date) -> dict:
     from django.db.models.fields.json import KT
     from django.db.models.functions import Cast
 
-    p = Case(When(document__type__in=("purchase_invoice", "purchase_return", "sales_invoice", "sales_return"),
+    p = Case(When(document__type__in=("purchase_invoice", "purchase_return", "sales_invoice", "sales_return",
+                                      "purchase_red_invoice", "sales_red_invoice"),
                   then=Cast(KT("result__P"), output_field=BigIntegerField())), default=None)
     rows = (DocumentLine.objects.filter(document__type__in=SUB_TYPES, document__date__lte=as_of, document__status=Document.POSTED)
             .values("document__type").annotate(a=Sum("amount"), t=Sum("tax"), p=Sum(p)))
@@ -264,12 +266,15 @@ def _subledger_sums(as_of: date) -> dict:
 def _subledger(ledger: str, as_of: date, sums: dict | None = None) -> int:
     if ledger in ("grni", "ar", "ap"):
         s = sums if sums is not None else _subledger_sums(as_of)
+        # red invoices (docs/contract-extensions.md) give back the P their blue lines took and reduce the
+        # invoices' gross
+        pr, sr = s["purchase_red_invoice"], s["sales_red_invoice"]
         if ledger == "grni":
-            return s["purchase_receipt"][0] - s["purchase_invoice"][2] - s["purchase_return"][2]
+            return s["purchase_receipt"][0] - s["purchase_invoice"][2] - s["purchase_return"][2] + pr[2]
         if ledger == "ar":
-            return (s["sales_delivery"][0] - s["sales_invoice"][2] - s["sales_return"][2] + s["sales_invoice"][0] + s["sales_invoice"][1]
-                    - _docs_sum(["customer_receipt"], as_of))
-        return s["purchase_invoice"][0] + s["purchase_invoice"][1] - _docs_sum(["supplier_payment"], as_of)
+            return (s["sales_delivery"][0] - s["sales_invoice"][2] - s["sales_return"][2] + sr[2]
+                    + s["sales_invoice"][0] + s["sales_invoice"][1] - sr[0] - sr[1] - _docs_sum(["customer_receipt"], as_of))
+        return s["purchase_invoice"][0] + s["purchase_invoice"][1] - pr[0] - pr[1] - _docs_sum(["supplier_payment"], as_of)
     if ledger == "count":
         return _unsettled_counts(as_of)
     return 0  # transit: no in-transit documents

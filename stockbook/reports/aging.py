@@ -43,6 +43,7 @@ class Side:
 
 AR = Side("ar", "customer", "sales_invoice", "customer_receipt", "客户", "ar-aging")
 AP = Side("ap", "supplier", "purchase_invoice", "supplier_payment", "供应商", "ap-aging")
+RED_TYPE = {"sales_invoice": "sales_red_invoice", "purchase_invoice": "purchase_red_invoice"}
 SIDES = {"ar": AR, "ap": AP, "customer": AR, "supplier": AP, "ar-aging": AR, "ap-aging": AP}
 
 
@@ -122,6 +123,31 @@ SELECT d.id, d.{party}_id, CAST(d.date AS TEXT), d.ref, d.amount
  WHERE d.type = %s AND d.status = %s AND d.date <= %s{where}"""
 
 
+_REDS = """
+SELECT r.ref_document_id, d.id, CAST(d.date AS TEXT), d.ref, SUM(COALESCE(r.amount, 0) + COALESCE(r.tax, 0))
+  FROM posting_document d JOIN posting_documentline r ON r.document_id = d.id
+ WHERE d.type = %s AND d.status = %s AND d.date <= %s{where}
+ GROUP BY r.ref_document_id, d.id, d.date, d.ref"""
+
+
+def _reds(side: Side, day: str, where: str, extra: list) -> dict[int, list]:
+    """Red invoices dated ≤ day (docs/contract-extensions.md) per blue invoice: {blue id: [Σ gross, day, ref, id]
+    of the latest red}. A red invoice reduces its blue invoice's open amount; what exceeds it (the blue was
+    already paid) is a credit of the party dated like the red invoice."""
+    from django.db import connection
+
+    from stockbook.posting.models import Document
+
+    out: dict[int, list] = {}
+    with connection.cursor() as cur:
+        cur.execute(_REDS.format(where=where), [RED_TYPE[side.invoice_type], Document.POSTED, day, *extra])
+        for blue, rid, d, ref, gross in sorted(cur.fetchall(), key=lambda r: (r[2], r[1])):
+            row = out.setdefault(blue, [0, None, None, None])
+            row[0] += int(gross or 0)
+            row[1:] = [d[:10], ref, rid]
+    return out
+
+
 def open_items(side: Side, as_of: date, party_ids=None) -> dict[int, PartyAging]:
     """{party id: its open invoices (and leftover credits) as of ``as_of``}; ``party_ids`` narrows the parties
     (None = all). Parties with nothing open are left out.
@@ -159,8 +185,14 @@ def open_items(side: Side, as_of: date, party_ids=None) -> dict[int, PartyAging]
                 row[3] += (amount or 0) + (tax or 0)
         cur.execute(_MONEY.format(party=side.party, where=where), [side.money_type, Document.POSTED, day, *extra])
         money = cur.fetchall()
+    reds = _reds(side, day, where, extra)
     for row in invoices.values():
         left = row[3] - allocated_to.get(row[2], 0)
+        red = reds.get(row[2])
+        if red is not None:
+            left -= red[0]
+            if left < 0:  # the red invoice exceeds what was still open: a credit of its date
+                per_party[row[4]][1].append([red[1], red[2], red[3], red[0], left])
         if left > 0:
             pid = row[4]
             row[4] = left
@@ -318,6 +350,25 @@ def bucket_sums(side: Side, as_of: date, party_ids=None) -> dict[int, list[int]]
                     [*cut, side.money_type, Document.POSTED, day, *extra])
         for pid, b, amt in cur.fetchall():
             cred[pid][b] += int(amt or 0)
+    reds = _reds(side, day, where.format(alias="d"), extra)
+    if reds:  # rare: settle each blue invoice with red invoices on its own
+        ids = sorted(reds)
+        marks = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT d.id, d.{side.party}_id, CAST(d.date AS TEXT), SUM(COALESCE(l.amount, 0) + COALESCE(l.tax, 0)) "
+                        f"FROM posting_document d JOIN posting_documentline l ON l.document_id = d.id WHERE d.id IN ({marks}) "
+                        f"GROUP BY d.id, d.{side.party}_id, d.date", ids)
+            blues = cur.fetchall()
+            cur.execute(f"SELECT a.ref_document_id, SUM(a.amount) FROM posting_document d JOIN posting_documentline a "
+                        f"ON a.document_id = d.id WHERE d.type = %s AND d.status = %s AND d.date <= %s "
+                        f"AND a.ref_document_id IN ({marks}) GROUP BY a.ref_document_id", [side.money_type, Document.POSTED, day, *ids])
+            alloc = {i: int(a or 0) for i, a in cur.fetchall()}
+        for bid, pid, bday, gross in blues:
+            red = reds[bid]
+            open_ = int(gross or 0) - alloc.get(bid, 0)
+            cut_back = min(max(open_, 0), red[0])
+            inv[pid][BUCKETS.index(_bucket_of_day(bday[:10], cut))] -= cut_back
+            cred[pid][BUCKETS.index(_bucket_of_day(red[1], cut))] += red[0] - cut_back
     out = {}
     for pid in set(inv) | set(cred):
         o, c = inv.get(pid, [0] * 5), cred.get(pid, [0] * 5)

@@ -14,10 +14,11 @@ from django.db.models import Q, Sum
 from stockbook.core.errors import DocError
 from stockbook.core.money import fmt_money
 
-from .aging import AR, AP, BUCKETS, BUCKET_TITLES, open_items
+from .aging import AR, AP, BUCKETS, BUCKET_TITLES, RED_TYPE, open_items
 from .base import Column, Report
 
-TYPE_TITLES = {"sales_invoice": "销售发票", "customer_receipt": "收款", "purchase_invoice": "采购发票", "supplier_payment": "付款"}
+TYPE_TITLES = {"sales_invoice": "销售发票", "customer_receipt": "收款", "purchase_invoice": "采购发票", "supplier_payment": "付款",
+               "sales_red_invoice": "红字销售发票", "purchase_red_invoice": "红字采购发票"}
 
 
 def _side_and_party(p: dict):
@@ -45,10 +46,10 @@ def statement(p: dict) -> Report:
     return build_statement(side, party, start, end)
 
 
-def _gross_by_invoice(side, party, q):
+def _gross_by_invoice(side, party, q, typ=None):
     from stockbook.posting.models import Document, DocumentLine
 
-    rows = DocumentLine.objects.filter(document__type=side.invoice_type, document__status=Document.POSTED,
+    rows = DocumentLine.objects.filter(document__type=typ or side.invoice_type, document__status=Document.POSTED,
                                        **{f"document__{side.party}": party}).filter(q)
     agg = rows.values("document_id").annotate(a=Sum("amount"), t=Sum("tax")).order_by()
     return {r["document_id"]: int(r["a"] or 0) + int(r["t"] or 0) for r in agg}
@@ -62,10 +63,13 @@ def build_statement(side, party, start: date, end: date) -> Report:
     paid_before = Document.objects.filter(type=side.money_type, status=Document.POSTED, date__lt=start,
                                           **{side.party: party}).aggregate(a=Sum("amount"))["a"] or 0
     paid_before = int(paid_before)
-    opening = inv_before - paid_before
+    red_type = RED_TYPE[side.invoice_type]  # a red invoice (红字发票) lowers the balance like a receipt (payment)
+    red_before = sum(_gross_by_invoice(side, party, Q(document__date__lt=start), red_type).values())
+    opening = inv_before - paid_before - red_before
 
     gross = _gross_by_invoice(side, party, Q(document__date__gte=start, document__date__lte=end))
-    docs = list(Document.objects.filter(Q(type=side.invoice_type) | Q(type=side.money_type), status=Document.POSTED,
+    gross.update(_gross_by_invoice(side, party, Q(document__date__gte=start, document__date__lte=end), red_type))
+    docs = list(Document.objects.filter(Q(type=side.invoice_type) | Q(type=side.money_type) | Q(type=red_type), status=Document.POSTED,
                                         date__gte=start, date__lte=end, **{side.party: party}).order_by("date", "id")
                 .values_list("id", "type", "date", "ref", "amount", "memo"))
     allocs: dict[int, list[tuple[str, int]]] = {}
@@ -83,6 +87,10 @@ def build_statement(side, party, start: date, end: date) -> Report:
         if typ == side.invoice_type:
             inc, dec = gross.get(doc_id, 0), 0
             summary = memo or TYPE_TITLES[typ]
+        elif typ == red_type:
+            inc, dec = 0, gross.get(doc_id, 0)
+            blues = sorted(set(DocumentLine.objects.filter(document_id=doc_id).values_list("ref_document__ref", flat=True)))
+            summary = "；".join(([memo] if memo else []) + [f"红冲 {'、'.join(blues)}"])
         else:
             inc, dec = 0, amount or 0
             parts = [f"核销 {r} {fmt_money(a)}" for r, a in allocs.get(doc_id, [])]

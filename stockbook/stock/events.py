@@ -10,6 +10,7 @@ KINDS = {
     "opening_stock": E.OPEN, "purchase_receipt": E.RECEIPT, "purchase_invoice": E.PINV, "purchase_return": E.PRET,
     "sales_delivery": E.DELIV, "sales_invoice": E.SINV, "sales_return": E.SRET, "transfer": E.XFER,
     "stock_count": E.COUNT, "scrap": E.SCRAP,
+    "purchase_red_invoice": E.PRED, "sales_red_invoice": E.SRED,  # red invoices: docs/contract-extensions.md
 }
 STOCK_TYPES = set(KINDS) | {"period_close"}
 

@@ -24,6 +24,8 @@ def recompute(item_ids=None) -> list[str]:
 def recompute_item(st: ItemState, closes=None) -> list[str]:
     events, stored_results = load_events(st.item_id, with_closes=True, closes=closes)
     book = E.book_for(st.method)
+    if any(e.kind in E.RED_KINDS for e in events):
+        book.track_red()
     results, moves = {}, {}
     for ev in events:
         out = book.apply(ev)

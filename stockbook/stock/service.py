@@ -40,7 +40,7 @@ class Costing:
         for st in states:
             item_id = st.item_id
             evs = sorted(events_by_item[item_id], key=lambda e: e.key)
-            book = E.book_for(st.method, st.state, loaders=open_line_loaders(item_id))
+            book = E.book_for(st.method, st.state, loaders={**open_line_loaders(item_id), **red_loaders(st.method)})
             try:
                 if book.last is None or evs[0].key > tuple(book.last):
                     self._append(item_id, book, evs)
@@ -77,6 +77,7 @@ class Costing:
             st.state = book.dump()
             saved.append(st)
             books[st.item_id] = book
+        self.books = books
         self._write(saved, books)
 
     # -- the usual case ----------------------------------------------------------------------
@@ -98,9 +99,11 @@ class Costing:
     # -- backdated: replay from the last snapshot ----------------------------------------------
     def _replay(self, item_id, method, new_events):
         snap = Snapshot.objects.filter(item_id=item_id).order_by("-period").first()
-        book = E.book_for(method, snap.state if snap else None)
+        book = E.book_for(method, snap.state if snap else None, loaders=red_loaders(method))
         loaded, stored_results = load_events(item_id, after=snap.period if snap else None, exclude_doc=self.doc.id)
         events = sorted(list(new_events) + loaded, key=lambda e: e.key)
+        if any(e.kind in E.RED_KINDS for e in events):
+            book.track_red()
         moves = []
         for ev in events:
             out = book.apply(ev)
@@ -329,6 +332,75 @@ def add_to_periods_many(deltas_by_item: dict):
             f"INSERT INTO {table} (item_id, warehouse_id, period, qty, value) VALUES (%s, %s, %s, %s, %s) "
             f"ON CONFLICT (item_id, warehouse_id, period) DO UPDATE SET qty = {table}.qty + excluded.qty, "
             f"value = {table}.value + excluded.value", rows)
+
+
+def _doc_key(day, clock, doc_id, line) -> tuple:
+    day, clock = _day(day), _clock(clock)
+    return (day.isoformat(), clock.isoformat() if clock else "00:00:00", doc_id, line)
+
+
+def _takers(doc_id: int, line: int, types, before: tuple):
+    """(qty, result, date) of the posted lines of ``types`` that refer to (doc_id, line) and come before
+    ``before`` in move order."""
+    rows = DocumentLine.objects.filter(ref_document_id=doc_id, ref_line=line, document__type__in=types,
+                                       document__status=Document.POSTED).values_list(
+        "document_id", "line_no", "qty_base", "result", "document__date", "document__time")
+    return [(q, r or {}, _day(d)) for doc, ln, q, r, d, t in rows if _doc_key(d, t, doc, ln) < tuple(before)]
+
+
+def _split(key: str) -> tuple[int, int]:
+    d, ln = key.split(":")
+    return int(d), int(ln)
+
+
+def red_loaders(method: str) -> dict:
+    """What a red invoice needs from the stored documents (engine ``rebuild``): a receipt ("R") or delivery
+    ("D") line fully taken before this run, rebuilt as it was when it was fully taken (it cannot change
+    until a red invoice opens it again), and a blue invoice line ("I") with the red parts taken before."""
+    def head(key):
+        doc_id, line = _split(key)
+        row = DocumentLine.objects.filter(document_id=doc_id, line_no=line).values_list(
+            "warehouse_id", "qty_base", "amount", "result", "document__date", "ref_document_id", "ref_line").first()
+        return (doc_id, line, row) if row else (doc_id, line, None)
+
+    def receipt(key, before):
+        doc_id, line, row = head(key)
+        if row is None:
+            return None
+        wh, q, a, _res, day, _, _ = row
+        ret = sum(t[0] for t in _takers(doc_id, line, ("purchase_return",), before))
+        day = _day(day)
+        return {"wh": wh, "q": q, "a": a, "tq": q, "ta": a, "ret": ret, "p": day.year * 100 + day.month}
+
+    def delivery(key, before):
+        doc_id, line, row = head(key)
+        if row is None:
+            return None
+        wh, q, a, res, day, _, _ = row
+        day = _day(day)
+        p = day.year * 100 + day.month
+        acc = {"wh": wh, "q": q, "a": a, "tq": q, "ta": a, "c": (res or {}).get("cost"), "rq": 0, "rc": 0, "p": p}
+        same = 0
+        for rq, r, rday in _takers(doc_id, line, ("sales_return",), before):
+            if r.get("cost") is not None:
+                acc["rq"] += rq
+                acc["rc"] += r["cost"]
+            elif rday.year * 100 + rday.month == p:
+                same += rq
+        if method == "monthly_average":
+            acc["nq"] = q - same
+        return acc
+
+    def blue(key, before):
+        doc_id, line, row = head(key)
+        if row is None:
+            return None
+        _wh, q, _a, res, _day_, ref_doc, ref_line = row
+        reds = _takers(doc_id, line, ("purchase_red_invoice", "sales_red_invoice"), before)
+        return {"r": f"{ref_doc}:{ref_line}", "q": q, "P": (res or {})["P"], "rq": sum(t[0] for t in reds),
+                "rp": sum(t[1]["P"] for t in reds)}
+
+    return {"R": receipt, "D": delivery, "I": blue}
 
 
 def open_line_loaders(item_id: int) -> dict:

@@ -4,8 +4,10 @@ then the books must hold their invariants.
 Each example is a company with 2 warehouses and 3 items (A001 in kg with t = 1000 kg, B002 and C003 in
 pcs, C003 with its own costing method), openings that agree with the ledger, and a random stream of
 receipts, deliveries, transfers, scraps, counts (and settlements), purchase/sales invoices and returns
-referring to earlier documents, customer receipts and supplier payments with allocations, and period
-closes in order. About a third of the documents are backdated (dated before documents already posted, in
+referring to earlier documents, red invoices of earlier invoices (docs/contract-extensions.md: one per
+blue invoice, partial or whole; two red parts of one blue line posted out of date order may split the
+printed net/tax cents differently than date order would, by design), customer receipts and supplier
+payments with allocations, and period closes in order. About a third of the documents are backdated (dated before documents already posted, in
 the open months), some carry a time. Rejected documents are fine (counted); each must leave nothing.
 
 After the stream:
@@ -50,7 +52,8 @@ LAST = date(2026, 3, 31)
 PERIODS = [202601, 202602, 202603]
 
 KINDS = (["receipt"] * 5 + ["delivery"] * 4 + ["transfer"] * 2 + ["scrap"] + ["count"] * 2 + ["settle"]
-         + ["pinv"] * 2 + ["pret"] * 2 + ["sinv"] * 2 + ["sret"] * 2 + ["creceipt", "spayment"] + ["close"])
+         + ["pinv"] * 2 + ["pret"] * 2 + ["sinv"] * 2 + ["sret"] * 2 + ["creceipt", "spayment"] + ["close"]
+         + ["pred", "sred"])
 ACTION = st.tuples(st.sampled_from(KINDS), *[st.integers(0, 10_000)] * 6)
 
 
@@ -275,7 +278,8 @@ class Stream:
         if self.post(doc):
             for n, q, _ in lines:
                 self.taken[(r["ref"], n)] += q
-            self.pinvs.append({"ref": doc["ref"], "date": d, "time": t, "party": r["supplier"]})
+            self.pinvs.append({"ref": doc["ref"], "date": d, "time": t, "party": r["supplier"],
+                               "lines": [(k, r["ref"], n, q) for k, (n, q, _) in enumerate(lines, 1)]})
 
     def do_pret(self, a, b, c, e, f, g):
         if not self.receipts:
@@ -296,7 +300,8 @@ class Stream:
         if self.post(doc):
             for n, q, _ in lines:
                 self.taken[(r["ref"], n)] += q
-            self.sinvs.append({"ref": doc["ref"], "date": d, "time": t, "party": r["customer"]})
+            self.sinvs.append({"ref": doc["ref"], "date": d, "time": t, "party": r["customer"],
+                               "lines": [(k, r["ref"], n, q) for k, (n, q, _) in enumerate(lines, 1)]})
 
     def do_sret(self, a, b, c, e, f, g):
         if not self.deliveries:
@@ -307,6 +312,27 @@ class Stream:
         if self.post(doc):
             for n, q, _ in lines:
                 self.taken[(r["ref"], n)] += q
+
+    def _red(self, typ, party_key, invoices, a, b, c, e, f, g):
+        """A red invoice of an earlier invoice not reddened yet: every line whole, or 1–3 units of it."""
+        blues = [i for i in invoices if not i.get("red")]
+        if not blues:
+            return
+        inv = blues[c % len(blues)]
+        d, t = self.not_before(*self.when(a, b), inv)
+        lines = [(k, ref, n, q if e % 2 == 0 else min(q, Decimal(1 + f % 3))) for k, ref, n, q in inv["lines"]]
+        doc = self.header({"type": typ, "ref": self.ref("RED"), party_key: inv["party"],
+                           "lines": [{"invoice": inv["ref"], "line": k, "qty": str(q)} for k, _, _, q in lines]}, d, t)
+        if self.post(doc):
+            inv["red"] = True
+            for _, ref, n, q in lines:
+                self.taken[(ref, n)] -= q
+
+    def do_pred(self, *args):
+        self._red("purchase_red_invoice", "supplier", self.pinvs, *args)
+
+    def do_sred(self, *args):
+        self._red("sales_red_invoice", "customer", self.sinvs, *args)
 
     def _money_doc(self, typ, party_key, invoices, a, b, c, e, f, g):
         d, t = self.when(a, b)
@@ -421,7 +447,7 @@ def check_ledger():
 
 
 LINE_LINKED = ["purchase_receipt", "purchase_invoice", "purchase_return", "sales_delivery", "sales_invoice",
-               "sales_return", "stock_count", "scrap", "count_settlement"]
+               "sales_return", "stock_count", "scrap", "count_settlement", "purchase_red_invoice", "sales_red_invoice"]
 
 
 def check_reports(dates, closed):

@@ -21,6 +21,8 @@ HANDLERS = {
     "sales_delivery": business.sales_delivery,
     "sales_invoice": business.sales_invoice,
     "sales_return": business.sales_return,
+    "purchase_red_invoice": business.purchase_red_invoice,
+    "sales_red_invoice": business.sales_red_invoice,
     "transfer": business.transfer,
     "stock_count": business.stock_count,
     "count_settlement": business.count_settlement,

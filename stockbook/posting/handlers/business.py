@@ -17,6 +17,7 @@ from stockbook.core.errors import DocError
 from stockbook.core.money import parse_money, parse_price, parse_qty, parse_rate, round2, to_fen, to_qty_units
 from stockbook.ledger.models import PartyBalance
 from stockbook.masterdata.models import Item
+from stockbook.stock.engine.arith import part
 from stockbook.stock.events import frac_text
 
 from .. import effects, extensions
@@ -26,6 +27,7 @@ from .units import base_qty
 
 TYPE_ZH = {"purchase_receipt": "采购入库单", "sales_delivery": "销售出库单", "stock_count": "盘点单",
            "purchase_invoice": "采购发票", "sales_invoice": "销售发票"}
+RED_TYPES = ("purchase_red_invoice", "sales_red_invoice")
 
 
 # -- field readers --------------------------------------------------------------------------
@@ -110,9 +112,19 @@ def _ref_line(ln, doc) -> DocumentLine:
 
 
 def _used(ref_line: DocumentLine, types) -> int:
-    """Quantity (base units) of ``ref_line`` taken by accepted documents of ``types``."""
-    return DocumentLine.objects.filter(ref_document_id=ref_line.document_id, ref_line=ref_line.line_no,
-                                       document__type__in=types).aggregate(s=Sum("qty_base"))["s"] or 0
+    """Quantity (base units) of ``ref_line`` taken by accepted documents of ``types``, less what red invoices
+    of its invoices gave back (docs/contract-extensions.md) — one query."""
+    lt, dt = DocumentLine._meta.db_table, Document._meta.db_table
+    sql = (f"SELECT (SELECT COALESCE(SUM(l.qty_base), 0) FROM {lt} l JOIN {dt} d ON d.id = l.document_id "
+           f"WHERE l.ref_document_id = %s AND l.ref_line = %s AND d.type IN ({', '.join(['%s'] * len(types))})), "
+           f"(SELECT COALESCE(SUM(r.qty_base), 0) FROM {lt} b JOIN {lt} r ON r.ref_document_id = b.document_id AND r.ref_line = b.line_no "
+           f"JOIN {dt} rd ON rd.id = r.document_id WHERE b.ref_document_id = %s AND b.ref_line = %s "
+           f"AND rd.type IN (%s, %s) AND rd.status = %s)")
+    with connection.cursor() as cur:
+        cur.execute(sql, [ref_line.document_id, ref_line.line_no, *types, ref_line.document_id, ref_line.line_no, *RED_TYPES,
+                          Document.POSTED])
+        taken, red = cur.fetchone()
+    return int(taken) - int(red)
 
 
 def _net(qty, price):
@@ -239,6 +251,49 @@ def _invoice(ctx, party_kind, ref_type, ref_key, used_types, exceed_code, word):
             p.lines.append(dict(line_no=n, item=item, warehouse=ref_line.warehouse, uom=uom, qty=to_qty_units(q),
                                 qty_base=qbase, unit_price=str(price), amount=net, tax=to_fen(round2(round2(q * price) * rate)),
                                 ref_document=ref_doc, ref_line=ref_line.line_no))
+        _line_err(n, one)
+    return _writer(ctx, p)
+
+
+# -- red invoices (红字发票), docs/contract-extensions.md ------------------------------------------
+def purchase_red_invoice(ctx):
+    return _red_invoice(ctx, "supplier", "purchase_invoice")
+
+
+def sales_red_invoice(ctx):
+    return _red_invoice(ctx, "customer", "sales_invoice")
+
+
+def _red_invoice(ctx, party_kind, blue_type):
+    """Lines: invoice (a blue invoice of the same party, not later), line, qty, uom?. A red line cancels q
+    of the blue line at the blue's price and tax rate: its net and tax are the parts of the blue line's
+    (the part completing the blue line takes what is left), Σ red qty ≤ blue qty (red_exceeds_original)."""
+    party = _party(ctx, party_kind, party_kind)
+    p = Pending(**{party_kind: party})
+    cache = {"docs": {}}
+    here: dict[tuple, list[int]] = {}  # (blue doc, line) → [qty, net, tax] of this document's earlier lines
+    for n, raw in enumerate(req_list(ctx.obj, "lines", "明细行 lines"), 1):
+        def one(raw=raw, n=n):
+            ln = req_obj(raw, "lines")
+            cache["obj"] = ln
+            blue = _ref_doc(ctx, "invoice", blue_type, f"{party_kind}_id", party, cache)
+            bl = _ref_line(ln, blue)
+            q, uom, qbase = _qty(ctx, ln, bl.item)
+            key = (blue.id, bl.line_no)
+            prev = DocumentLine.objects.filter(ref_document_id=blue.id, ref_line=bl.line_no, document__type__in=RED_TYPES,
+                                               document__status=Document.POSTED).aggregate(q=Sum("qty_base"), a=Sum("amount"), t=Sum("tax"))
+            h = here.get(key, [0, 0, 0])
+            used, net_used, tax_used = (int(prev["q"] or 0) + h[0], int(prev["a"] or 0) + h[1], int(prev["t"] or 0) + h[2])
+            if used + qbase > bl.qty_base:
+                raise DocError("red_exceeds_original", f"{blue.ref} 第 {bl.line_no} 行开票 {bl.qty_base / 10000:g}，已红冲 "
+                                                       f"{used / 10000:g}，本次 {qbase / 10000:g} 超出", field="qty")
+            if used + qbase == bl.qty_base:
+                net, tax = bl.amount - net_used, (bl.tax or 0) - tax_used
+            else:
+                net, tax = part(bl.amount, qbase, bl.qty_base), part(bl.tax or 0, qbase, bl.qty_base)
+            here[key] = [h[0] + qbase, h[1] + net, h[2] + tax]
+            p.lines.append(dict(line_no=n, item=bl.item, warehouse=bl.warehouse, uom=uom, qty=to_qty_units(q), qty_base=qbase,
+                                unit_price=bl.unit_price, amount=net, tax=tax, ref_document=blue, ref_line=bl.line_no))
         _line_err(n, one)
     return _writer(ctx, p)
 
@@ -391,6 +446,9 @@ def _money(ctx, kind, invoice_type):
 
 
 def open_amount(invoice: Document) -> int:
+    """gross − allocations − red invoices of it (negative: the red invoice left the party a credit)."""
     gross = DocumentLine.objects.filter(document=invoice).aggregate(a=Sum("amount"), t=Sum("tax"))
     allocated = DocumentLine.objects.filter(ref_document=invoice, document__type__in=("customer_receipt", "supplier_payment")).aggregate(a=Sum("amount"))["a"] or 0
-    return (gross["a"] or 0) + (gross["t"] or 0) - allocated
+    red = DocumentLine.objects.filter(ref_document=invoice, document__type__in=RED_TYPES,
+                                      document__status=Document.POSTED).aggregate(a=Sum("amount"), t=Sum("tax"))
+    return (gross["a"] or 0) + (gross["t"] or 0) - allocated - int(red["a"] or 0) - int(red["t"] or 0)

@@ -3,7 +3,8 @@
 ``book_for(method, state)`` gives the item book; ``book.apply(event)`` returns an Outcome with the
 results of the document lines the event settles and the stock moves it makes.
 """
-from .base import (CLOSE, COUNT, DELIV, MOVE_CODES, OPEN, PINV, PRET, RECEIPT, SCRAP, SINV, SRET, XFER, Event,  # noqa: F401
+from .base import (CLOSE, COUNT, DELIV, MOVE_CODES, OPEN, PINV, PRED, PRET, RECEIPT, RED_KINDS, SCRAP, SINV, SRED, SRET, XFER,  # noqa: F401
+                   Event,
                    ItemBook, LineStore, Move, Outcome, lkey)
 from .errors import CostError  # noqa: F401
 from .fifo import FifoBook

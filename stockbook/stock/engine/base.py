@@ -15,6 +15,8 @@ from .errors import CostError
 # event kinds
 OPEN, RECEIPT, PINV, PRET, DELIV, SINV, SRET, XFER, COUNT, SCRAP, CLOSE = (
     "open", "receipt", "pinv", "pret", "deliv", "sinv", "sret", "xfer", "count", "scrap", "close")
+PRED, SRED = "pred", "sred"  # red invoices (红字发票), docs/contract-extensions.md
+RED_KINDS = (PRED, SRED)
 
 # stable movement codes (design.md)
 MOVE_CODES = {
@@ -80,6 +82,10 @@ class LineStore:
         self.loader = loader
         self.changed: set[str] = set()
         self.deleted: set[str] = set()
+        # lines fully taken during this run, kept in memory only while the run has red invoices (which may
+        # open them again): {key: accumulator}
+        self.keep_gone = False
+        self.gone: dict[str, dict] = {}
 
     @property
     def complete(self) -> bool:
@@ -102,9 +108,26 @@ class LineStore:
         self.deleted.discard(key)
 
     def __delitem__(self, key: str):
-        self.data.pop(key, None)
+        acc = self.data.pop(key, None)
+        if self.keep_gone and acc is not None:
+            self.gone[key] = acc
         self.changed.discard(key)
         self.deleted.add(key)
+
+    def reopen(self, key: str, rebuild, before) -> dict | None:
+        """A line a red invoice opens again: open (stored or in memory), fully taken earlier in this run
+        (``gone``), or fully taken before the run — then ``rebuild(key, before)`` reconstructs it from the
+        stored documents (final: a fully taken line cannot change until a red invoice opens it)."""
+        acc = self.data.get(key)
+        if acc is None and self.loader is not None and key not in self.deleted:
+            acc = self.loader(key)
+        if acc is None:
+            acc = self.gone.pop(key, None)
+        if acc is None and rebuild is not None:
+            acc = rebuild(key, before)
+        if acc is not None:
+            self[key] = acc
+        return acc
 
 
 class ItemBook:
@@ -121,7 +144,17 @@ class ItemBook:
         # delivery lines: q delivered, a 112202 amount, tq/ta taken, c cost, rq/rc returned qty/cost, p month
         self.dl = LineStore(s.get("dl"), loaders.get("d"))
         self.last = tuple(s["last"]) if s.get("last") else None
+        # red invoices: fetch a fully taken line ("R" receipt, "D" delivery) or a blue invoice line ("I")
+        # from the stored documents, fn(key, before event key)
+        self.rebuild = {k: loaders[k] for k in ("R", "D", "I") if k in loaders}
+        self.blue: dict[str, dict] = {}  # blue invoice lines seen in this run: {key: {r, q, P, rq, rp}}
+        self.track = False
         self.load(s)
+
+    def track_red(self, on: bool = True):
+        """Keep what red invoices of this run need: fully taken lines and blue invoice lines in memory."""
+        self.track = on
+        self.rl.keep_gone = self.dl.keep_gone = on
 
     # -- persistence -------------------------------------------------------------------------
     def load(self, s: dict):
@@ -164,8 +197,13 @@ class ItemBook:
 
     # -- parts of lines (contract 3: "Parts of a line") ------------------------------------------
     @staticmethod
-    def take_part(acc: dict, q: int) -> int:
-        """The part of a line's amount that q of its units take; the completing part takes the rest."""
+    def take_part(acc: dict, q: int, ev: Event | None = None, code: str = "") -> int:
+        """The part of a line's amount that q of its units take; the completing part takes the rest. The
+        quantity limit holds at every point of move order (with red invoices a line may be open again only
+        from the red invoice on)."""
+        if ev is not None and acc["tq"] + q > acc["q"]:
+            raise CostError(code, f"原单行在此日期可开票或退货的数量为 {(acc['q'] - acc['tq']) / 10000:g}，本行 {q / 10000:g} 超出"
+                                  f"（红字发票恢复的数量从红字发票的日期起才可用）", (ev.doc, ev.line))
         if acc["tq"] + q >= acc["q"]:
             p = acc["a"] - acc["ta"]
         else:
@@ -174,16 +212,16 @@ class ItemBook:
         acc["ta"] += p
         return p
 
-    def receipt_line(self, ev: Event) -> dict:
+    def receipt_line(self, ev: Event, code: str = "unknown_reference") -> dict:
         acc = self.rl.get(ev.ref)
-        if acc is None:
-            raise CostError("unknown_reference", f"入库单行 {ev.ref} 不在本存货的账上", (ev.doc, ev.line))
+        if acc is None:  # the handler found the line: here it is fully taken at this point of move order
+            raise CostError(code, f"入库单行在此日期已全部开票或退货", (ev.doc, ev.line))
         return acc
 
-    def delivery_line(self, ev: Event) -> dict:
+    def delivery_line(self, ev: Event, code: str = "unknown_reference") -> dict:
         acc = self.dl.get(ev.ref)
         if acc is None:
-            raise CostError("unknown_reference", f"出库单行 {ev.ref} 不在本存货的账上", (ev.doc, ev.line))
+            raise CostError(code, f"出库单行在此日期已全部开票或退货", (ev.doc, ev.line))
         return acc
 
     # -- events common to every method -------------------------------------------------------
@@ -200,16 +238,61 @@ class ItemBook:
         out.results[(ev.doc, ev.line)] = {"value": ev.amount}
 
     def on_pinv(self, ev, out):
-        acc = self.receipt_line(ev)
-        p = self.take_part(acc, ev.qty)
+        acc = self.receipt_line(ev, "invoice_exceeds_receipt")
+        p = self.take_part(acc, ev.qty, ev, "invoice_exceeds_receipt")
         diff = ev.amount - p
         stock, cogs = self.invoice_difference(ev, out, acc, diff) if diff else (0, 0)
         out.results[(ev.doc, ev.line)] = {"P": p, "stock": stock, "cogs": cogs}
+        if self.track:
+            self.blue[lkey(ev.doc, ev.line)] = {"r": ev.ref, "q": ev.qty, "P": p, "rq": 0, "rp": 0}
         self._prune_receipt(ev.ref, acc)
 
+    # -- red invoices (红字发票): a red line cancels q of a blue invoice line --------------------------
+    def blue_line(self, ev: Event) -> dict:
+        b = self.blue.get(ev.ref)
+        if b is None and "I" in self.rebuild:
+            b = self.rebuild["I"](ev.ref, ev.key)
+            if b is not None:
+                self.blue[ev.ref] = b
+        if b is None:
+            raise CostError("unknown_reference", f"蓝字发票行 {ev.ref} 不在本存货的账上", (ev.doc, ev.line))
+        return b
+
+    def red_part(self, ev: Event) -> tuple[dict, int]:
+        """The blue line and the part of its P this red line gives back (parts of a line: the red part
+        completing the blue line takes what is left)."""
+        b = self.blue_line(ev)
+        if b["rq"] + ev.qty > b["q"]:
+            raise CostError("red_exceeds_original", "红字发票数量超过原蓝字发票行未冲销的数量", (ev.doc, ev.line))
+        rp = b["P"] - b["rp"] if b["rq"] + ev.qty == b["q"] else part(b["P"], ev.qty, b["q"])
+        b["rq"] += ev.qty
+        b["rp"] += rp
+        return b, rp
+
+    def _reopen(self, store: LineStore, kind: str, key: str, ev: Event, q: int, p: int) -> dict:
+        acc = store.reopen(key, self.rebuild.get(kind), ev.key)
+        if acc is None:
+            raise CostError("unknown_reference", f"原单行 {key} 不在本存货的账上", (ev.doc, ev.line))
+        acc["tq"] -= q
+        acc["ta"] -= p
+        return acc
+
+    def on_pred(self, ev, out):
+        b, rp = self.red_part(ev)
+        acc = self._reopen(self.rl, "R", b["r"], ev, ev.qty, rp)
+        diff = rp - ev.amount  # the blue's difference part, reversed: a negative invoice difference
+        r_ev = Event(ev.key, ev.kind, ev.doc, ev.line, ev.period, ev.wh, ev.qty, ev.amount, b["r"])
+        stock, cogs = self.invoice_difference(r_ev, out, acc, diff) if diff else (0, 0)
+        out.results[(ev.doc, ev.line)] = {"P": rp, "stock": stock, "cogs": cogs}
+
+    def on_sred(self, ev, out):
+        b, rp = self.red_part(ev)
+        self._reopen(self.dl, "D", b["r"], ev, ev.qty, rp)
+        out.results[(ev.doc, ev.line)] = {"P": rp}
+
     def on_pret(self, ev, out):
-        acc = self.receipt_line(ev)
-        p = self.take_part(acc, ev.qty)
+        acc = self.receipt_line(ev, "return_exceeds_original")
+        p = self.take_part(acc, ev.qty, ev, "return_exceeds_original")
         value = self.purchase_return(ev, out, acc, p)
         acc["ret"] += ev.qty
         out.results[(ev.doc, ev.line)] = {"P": p, "value": value}
@@ -231,13 +314,16 @@ class ItemBook:
         out.results[(ev.doc, ev.line)] = {"cost": cost}
 
     def on_sinv(self, ev, out):
-        acc = self.delivery_line(ev)
-        out.results[(ev.doc, ev.line)] = {"P": self.take_part(acc, ev.qty)}
+        acc = self.delivery_line(ev, "invoice_exceeds_delivery")
+        p = self.take_part(acc, ev.qty, ev, "invoice_exceeds_delivery")
+        out.results[(ev.doc, ev.line)] = {"P": p}
+        if self.track:
+            self.blue[lkey(ev.doc, ev.line)] = {"r": ev.ref, "q": ev.qty, "P": p, "rq": 0, "rp": 0}
         self._prune_delivery(ev.ref, acc)
 
     def on_sret(self, ev, out):
-        acc = self.delivery_line(ev)
-        p = self.take_part(acc, ev.qty)
+        acc = self.delivery_line(ev, "return_exceeds_original")
+        p = self.take_part(acc, ev.qty, ev, "return_exceeds_original")
         self.put_qty(acc["wh"], ev.qty)
         value = self.sales_return(ev, out, acc)
         out.results[(ev.doc, ev.line)] = {"P": p, "cost": value}
