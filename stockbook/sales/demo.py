@@ -92,10 +92,11 @@ def _stocked(limit=6):
 
 
 def _last_price(item) -> Decimal:
-    p = (DocumentLine.objects.filter(document__type="sales_delivery", document__status=Document.POSTED, item=item, amount__gt=0)
-         .order_by("-document__date", "-id").values_list("unit_price", "uom").first())
-    if p and (p[1] in (None, "", item.uom)):
-        return Decimal(p[0])
+    """The item's last sales price per base unit (net ÷ base qty of its latest priced delivery line)."""
+    r = (DocumentLine.objects.filter(document__type="sales_delivery", document__status=Document.POSTED, item=item, amount__gt=0,
+                                     qty_base__gt=0).order_by("-document__date", "-id").values_list("amount", "qty_base").first())
+    if r:
+        return (Decimal(r[0]) / 100 / (Decimal(r[1]) / 10000)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP) or Decimal("0.0001")
     return Decimal("100")
 
 
@@ -126,18 +127,25 @@ def live(out_lines: list[str]):
     tight = Customer.objects.filter(active=True, credit_limit__isnull=False).order_by("credit_limit", "code").first()
     if tight is None:
         return
-    customers = list(Customer.objects.filter(active=True).exclude(pk=tight.pk).exclude(credit_limit__lt=100_000_00).order_by("code")[:3])
+    def headroom(c):
+        return 10 ** 15 if c.credit_limit is None else c.credit_limit - service.ar_balance(c) - service.open_orders_amount(c)
+
+    others = sorted(Customer.objects.filter(active=True).exclude(pk=tight.pk), key=lambda c: (-headroom(c), c.code))
+    customers = [c for c in others if headroom(c) > 50_000_00][:3]
     if not customers:
         return
     customers = [customers[i % len(customers)] for i in range(3)]
 
-    def qty(q_avail, share):  # a whole number of base units, a share of what is available
-        return fmt_qty(max(int(q_avail * share) // 10000, 1) * 10000)
+    def qty(q_avail, share, item=None):  # whole base units: a share of what is available, about 8,000.00 at most
+        n = max(int(q_avail * share) // 10000, 1)
+        if item is not None:
+            n = max(min(n, int(Decimal(8000) / _last_price(item))), 1)
+        return fmt_qty(n * 10000)
 
-    # 1. a tiered price rule: 5 % off from 100 units
-    item, wh, q = stock[0]
+    # 1. a tiered price rule: 5 % off from 100 units (the dearest of the stocked items)
+    item, wh, q = max(stock, key=lambda x: (_last_price(x[0]), x[0].code))
     base = _last_price(item)
-    tier = (base * Decimal("0.95")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    tier = (base * Decimal("0.95")).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
     PriceRule.objects.get_or_create(item=item, customer=None, min_qty=100 * 10000, defaults={
         "unit_price": tier, "valid_from": first, "memo": f"{LIVE} 阶梯价：100 {item.uom} 起 95 折"})
     PriceRule.objects.get_or_create(item=item, customer=None, min_qty=0, defaults={"unit_price": base, "valid_from": first,
@@ -156,14 +164,14 @@ def live(out_lines: list[str]):
     it2, wh2, q2 = stock[2]
     o = service.create_order({"customer": customers[1].code, "warehouse": wh2.code, "date": day.isoformat(),
                               "delivery_date": (day + timedelta(days=5)).isoformat(), "memo": f"{LIVE} 已确认待发货（含赠品）",
-                              "lines": [{"item": it2.code, "qty": qty(q2, 0.2), "list_price": str(_last_price(it2)), "discount_pct": "3"},
+                              "lines": [{"item": it2.code, "qty": qty(q2, 0.2, it2), "list_price": str(_last_price(it2)), "discount_pct": "3"},
                                         {"item": it2.code, "qty": "1", "gift": True}]}, seller)
     service.confirm(o, seller)
     out_lines.append(f"销售订单 {o.no} 已确认，预留 {it2.code} {fmt_qty(sum(x.qty_base for x in o.lines.all()))} {it2.uom}（含赠品 1）")
 
     # 4. an order partly delivered (a second item of the same warehouse when there is one; 50.00 off the order)
     it3, wh3, q3 = stock[3]
-    lines = [{"item": it3.code, "qty": qty(q3, 0.2), "list_price": str(_last_price(it3))}]
+    lines = [{"item": it3.code, "qty": qty(q3, 0.2, it3), "list_price": str(_last_price(it3))}]
     other = next((s for s in stock if s[1].pk == wh3.pk and s[0].pk != it3.pk), None)
     if other is not None:
         lines.append({"item": other[0].code, "qty": "2", "list_price": str(_last_price(other[0]))})
@@ -178,8 +186,8 @@ def live(out_lines: list[str]):
     # 5. over the credit limit, override pending
     it4, wh4, q4 = stock[1]
     price = _last_price(it4)
-    limit = tight.credit_limit or 0
-    want = max(int((Decimal(limit) / 100 + 1000) / (price * Decimal("1.13"))) + 1, 1)
+    room = max(headroom(tight), 0)
+    want = max(int((Decimal(room) / 100 + 1000) / (price * Decimal("1.13"))) + 1, 1)
     want = min(want * 10000, q4 // 2) // 10000 or 1
     o = service.create_order({"customer": tight.code, "warehouse": wh4.code, "date": day.isoformat(), "memo": f"{LIVE} 超信用额度",
                               "lines": [{"item": it4.code, "qty": str(want), "list_price": str(price)}]}, seller)
@@ -199,8 +207,10 @@ def load(out=None) -> list[str]:
         n = backfill()
         total = SalesOrder.objects.filter(memo__startswith=BACKFILL).count()
         lines.append(f"历史销售订单补录：本次 {n} 张，共 {total} 张（与历史出库单关联）")
+        done: list[str] = []
         with transaction.atomic():
-            live(lines)
+            live(done)
+        lines += done
     except DocError as e:
         lines.append(f"销售演示未完成：{e.code} {e.message}")
     if out is not None:
