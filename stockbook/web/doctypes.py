@@ -52,6 +52,13 @@ DOC_TYPES = {d.type: d for d in [
             ref_type="stock_count", ref_key="count"),
     DocType("scrap", _("Scrap"), "BS", "stock", ("warehouse", "reason"),
             "item", ("item", "uom", "qty", "avail"), availability="warehouse", barcode=True),
+    # red invoices (docs/contract-extensions.md): lines name a blue invoice line, at its price and tax rate
+    DocType("purchase_red_invoice", "红字采购发票", "CGHZ", "purchase", ("supplier",),
+            "ref", ("src_ref", "src_line", "item_ro", "uom", "qty", "remaining"),
+            ref_type="purchase_invoice", ref_key="invoice", party="supplier"),
+    DocType("sales_red_invoice", "红字销售发票", "XSHZ", "sales", ("customer",),
+            "ref", ("src_ref", "src_line", "item_ro", "uom", "qty", "remaining"),
+            ref_type="sales_invoice", ref_key="invoice", party="customer"),
     DocType("customer_receipt", _("Customer receipt"), "SK", "money", ("customer", "account", "amount"),
             "alloc", ("invoice", "open", "alloc_amount"), ref_type="sales_invoice", party="customer"),
     DocType("supplier_payment", _("Supplier payment"), "FK", "money", ("supplier", "account", "amount"),

@@ -161,7 +161,7 @@ def build_document(dt, header: dict, rows: list[dict]) -> tuple[dict, list[int]]
             ln["qty"] = _num(r["qty"])
             if r["uom"]:
                 ln["uom"] = r["uom"]
-            if dt.lines == "ref":
+            if dt.lines == "ref" and "unit_price" in dt.cols:  # a red invoice takes its blue line's price
                 ln["unit_price"] = _num(r["unit_price"])
                 if r["tax_rate"]:
                     ln["tax_rate"] = _num(r["tax_rate"])
@@ -398,8 +398,10 @@ def _followups(doc):
     elif doc.type == "stock_count" and not Document.objects.filter(type="count_settlement", ref_document=doc).exists():
         out += [("count_settlement", f"count={doc.ref}")]
     elif doc.type == "sales_invoice":
-        out += [("customer_receipt", f"customer={doc.customer.code}&invoice={doc.ref}")]
+        out += [("customer_receipt", f"customer={doc.customer.code}&invoice={doc.ref}"),
+                ("sales_red_invoice", f"customer={doc.customer.code}&invoice={doc.ref}")]
     elif doc.type == "purchase_invoice":
-        out += [("supplier_payment", f"supplier={doc.supplier.code}&invoice={doc.ref}")]
+        out += [("supplier_payment", f"supplier={doc.supplier.code}&invoice={doc.ref}"),
+                ("purchase_red_invoice", f"supplier={doc.supplier.code}&invoice={doc.ref}")]
     return [(DOC_TYPES[t].label, t, q) for t, q in out]
 

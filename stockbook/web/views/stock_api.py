@@ -18,7 +18,10 @@ from ..doctypes import DOC_TYPES
 from .common import parse_day
 
 # what takes a receipt's / delivery's line quantity (contract section 3, quantity limits)
-USED_BY = {"purchase_receipt": ("purchase_invoice", "purchase_return"), "sales_delivery": ("sales_invoice", "sales_return")}
+USED_BY = {"purchase_receipt": ("purchase_invoice", "purchase_return"), "sales_delivery": ("sales_invoice", "sales_return"),
+           "purchase_invoice": ("purchase_red_invoice",), "sales_invoice": ("sales_red_invoice",)}
+RED_OF = {"purchase_receipt": ("purchase_invoice", "purchase_red_invoice"), "sales_delivery": ("sales_invoice", "sales_red_invoice")}
+REF_TYPES = ("purchase_receipt", "sales_delivery", "stock_count", "purchase_invoice", "sales_invoice")
 
 
 def _err(message, status=404):
@@ -109,8 +112,18 @@ def availability(request):
 def used_qty(doc: Document) -> dict[int, int]:
     """{line no: base qty taken by invoices and returns} of a receipt or delivery."""
     types = USED_BY.get(doc.type, ())
-    return {r["ref_line"]: r["s"] or 0 for r in DocumentLine.objects.filter(ref_document=doc, document__type__in=types)
-            .values("ref_line").annotate(s=Sum("qty_base"))}
+    out = {r["ref_line"]: r["s"] or 0 for r in DocumentLine.objects.filter(ref_document=doc, document__type__in=types)
+           .values("ref_line").annotate(s=Sum("qty_base"))}
+    if doc.type in RED_OF:  # red invoices (docs/contract-extensions.md) give invoiced qty back
+        inv_type, red_type = RED_OF[doc.type]
+        blue = {(d, n): r for d, n, r in DocumentLine.objects.filter(ref_document=doc, document__type=inv_type)
+                .values_list("document_id", "line_no", "ref_line")}
+        if blue:
+            for d, n, q in DocumentLine.objects.filter(document__type=red_type, document__status=Document.POSTED,
+                                                       ref_document_id__in={d for d, _ in blue}).values_list("ref_document_id", "ref_line", "qty_base"):
+                if (d, n) in blue:
+                    out[blue[(d, n)]] = out.get(blue[(d, n)], 0) - (q or 0)
+    return out
 
 
 def _in_unit(base: int, factor) -> str | None:
@@ -124,7 +137,7 @@ def _in_unit(base: int, factor) -> str | None:
 def ref_lines(request):
     """?type=purchase_receipt&ref=CGRK-… → the document and its lines with the qty not yet invoiced or returned."""
     typ = request.GET.get("type", "")
-    if typ not in ("purchase_receipt", "sales_delivery", "stock_count"):
+    if typ not in REF_TYPES:
         return _err("unsupported type", 400)
     doc = Document.objects.filter(type=typ, ref=request.GET.get("ref", "").strip(), status=Document.POSTED).select_related(
         "supplier", "customer", "warehouse").first()
@@ -159,7 +172,7 @@ def open_documents(request):
     """?type=purchase_receipt|sales_delivery|stock_count&party=CODE → receipts/deliveries with qty left
     to invoice or return, or counts not yet settled; newest first."""
     typ = request.GET.get("type", "")
-    if typ not in ("purchase_receipt", "sales_delivery", "stock_count"):
+    if typ not in REF_TYPES:
         return _err("unsupported type", 400)
     from stockbook.access import policy
 
