@@ -71,9 +71,11 @@ def fefo_pick(item, warehouse, qty_base, on_date, *, include_expired=False) -> l
 
 # ---------------------------------------------------------------- posting
 class _Writer:
-    def __init__(self, doc):
+    def __init__(self, doc, first_sub=None):
         self.doc = doc
         self.subs = defaultdict(int)
+        if first_sub:
+            self.subs.update(first_sub)
         self.rows = []
 
     def move(self, line, item_id, wh_id, batch, qty):
@@ -162,6 +164,7 @@ def on_post(ctx, doc, vouchers):
         if p.serial_managed:
             _serial_line(doc, raw, ln, mv)
     w.flush()
+    resync_counts([i for i, p in pol.items() if p.batch_managed], doc.date, exclude=doc.pk)
 
 
 def _batch_line(ctx, doc, w, raw, ln, p, mv):
@@ -337,6 +340,57 @@ def _count_batches(doc, w, n, item_id, wh_id, qty, per, raw):
             w.move(n, item_id, wh_id, b, diff)
 
 
+def resync_counts(item_ids, since, exclude=None):
+    """A count's gain or loss is counted − book qty at its place in move order, so a document posted
+    before it (backdated) or voided changes the count's stock moves. Bring the count's batch moves in line:
+    a larger gain (or smaller loss) goes into the count's batch PD-<ref>, a smaller gain comes out of it
+    first and then FEFO (expired batches included, as for any count loss)."""
+    from stockbook.posting.models import Document
+    from stockbook.stock.models import StockMove
+
+    if not item_ids or since is None:
+        return
+    stock = defaultdict(int)
+    for d, line, i, wh, q in (StockMove.objects.filter(item_id__in=item_ids, date__gte=since, document__type="stock_count")
+                              .exclude(document_id=exclude).values_list("document_id", "line", "item_id", "warehouse_id")
+                              .annotate(q=Sum("qty")).order_by()):
+        stock[(d, line, i, wh)] += q or 0
+    batch = defaultdict(int)
+    subs = defaultdict(int)
+    for d, line, i, wh, q in (BatchMove.objects.filter(item_id__in=item_ids, date__gte=since, document__type="stock_count")
+                              .exclude(document_id=exclude).values_list("document_id", "line", "item_id", "warehouse_id")
+                              .annotate(q=Sum("qty")).order_by()):
+        batch[(d, line, i, wh)] += q or 0
+    for d, line, top in (BatchMove.objects.filter(item_id__in=item_ids, date__gte=since, document__type="stock_count", sub__lt=VOID_SUB)
+                         .values_list("document_id", "line").annotate(top=models_max("sub")).order_by()):
+        subs[(d, line)] = top + 1
+    diffs = {k: stock[k] - batch[k] for k in set(stock) | set(batch) if stock[k] != batch[k]}
+    if not diffs:
+        return
+    docs = {d.pk: d for d in Document.objects.filter(pk__in={k[0] for k in diffs})}
+    for (d, line, i, wh), diff in sorted(diffs.items(), key=lambda kv: (docs[kv[0][0]].date, kv[0])):
+        doc = docs[d]
+        w = _Writer(doc, {line: subs[(d, line)]})
+        pd, _ = Batch.objects.get_or_create(item_id=i, code=f"PD-{doc.ref}"[:64], defaults={"first_receipt": doc})
+        if diff > 0:
+            w.move(line, i, wh, pd, diff)
+        else:
+            bal = BatchBalance.objects.filter(item_id=i, warehouse_id=wh, batch=pd).first()
+            take = min(-diff, bal.qty if bal else 0)
+            if take:
+                w.move(line, i, wh, pd, -take)
+            if -diff - take:
+                _issue(doc, w, line, i, wh, -diff - take, None, refuse_expired=False, include_expired=True)
+        w.flush()
+        subs[(d, line)] = w.subs[line]
+
+
+def models_max(field):
+    from django.db.models import Max
+
+    return Max(field)
+
+
 # ---------------------------------------------------------------- serials
 def _serials(raw, n, qty_abs, required, item_code):
     s = _ext(raw, n, "serials")
@@ -408,6 +462,9 @@ def on_void(doc, user):
         else:
             Serial.objects.filter(pk=s.pk).update(status=Serial.IN, warehouse_id=sm.warehouse_id)
     SerialMove.objects.filter(document=doc).update(void=True)
+    if doc.type in STOCK_DOC_TYPES and doc.date:
+        managed = list(ItemPolicy.objects.filter(batch_managed=True, item_id__in=doc.lines.values("item_id")).values_list("item_id", flat=True))
+        resync_counts(managed, doc.date, exclude=doc.pk)
 
 
 # ---------------------------------------------------------------- checks and queries
