@@ -94,7 +94,8 @@ def availability(request):
     """?warehouse=WH1&date=2026-01-31&items=A001,B002 → {"warehouse", "date", "items": {code: {qty, available, uom}}}.
 
     ``qty`` is the stock-balance quantity at the end of the date; ``available`` the most an issue dated
-    then can take without any later point going negative (≤ qty)."""
+    then can take without any later point going negative (≤ qty); ``reserved`` the open sales-order
+    reservations (now) and ``free`` = qty − reserved (库存控制, stockbook/invctl/stock_columns.py)."""
     from stockbook.access.policy import visible_warehouses
 
     wh = visible_warehouses(request.user).filter(code=request.GET.get("warehouse", "").strip()).first()
@@ -104,8 +105,12 @@ def availability(request):
     codes = [c for c in (request.GET.get("items", "").split(",")) if c.strip()][:200]
     items = list(Item.objects.filter(code__in=[c.strip() for c in codes]))
     data = on_hand(d, items, wh)
+    from stockbook.invctl.stock_columns import reserved_for  # sales-order reservations (live): reserved, free = qty − reserved
+
+    res = reserved_for([i.pk for i in items], wh.pk)
     return JsonResponse({"warehouse": wh.code, "date": d.isoformat(), "items": {
-        i.code: {"qty": fmt_qty(data[i.pk][0]), "available": fmt_qty(max(0, data[i.pk][1])), "uom": i.uom} for i in items}})
+        i.code: {"qty": fmt_qty(data[i.pk][0]), "available": fmt_qty(max(0, data[i.pk][1])), "uom": i.uom,
+                 "reserved": fmt_qty(res.get(i.pk, 0)), "free": fmt_qty(data[i.pk][0] - res.get(i.pk, 0))} for i in items}})
 
 
 # -- referenced documents ------------------------------------------------------------------------------------

@@ -72,7 +72,9 @@ def build(name, p, user=None):
         rep = build_report(name, {"as_of": p["as_of"], "warehouse": p["warehouse"]}, user=user)
         if p["item"] or p["warehouse"]:
             _filter_balance(rep, p)
-        return rep
+        from stockbook.invctl.stock_columns import add_reserved  # 已预留 / 可用量 (page rows only, not rep.data)
+
+        return add_reserved(rep)
     if name == "reconcile":
         return build_report(name, {"as_of": p["as_of"]}, user=user)
     if name == "item-ledger" and not p["item"]:
