@@ -7,7 +7,10 @@
   ``reserved_by_other``. A delivery of items nobody reserved costs one query.
 * ``void_delivery`` — gives the order its delivered qty and (when still open) its reservation back.
 * ``credit_override`` — an approved override of an order the delivery names admits it over the credit limit."""
+from django.db import connection
 from django.db.models import F, Sum
+
+from stockbook.masterdata.models import Item
 
 from stockbook.core.errors import DocError
 
@@ -35,6 +38,8 @@ def after_delivery(ctx, doc, vouchers):
         it = ctx.books.item(ln.get("item")) if isinstance(ln, dict) else None
         if it is not None and it.pk not in item_ids:
             item_ids[it.pk] = n
+    if connection.vendor == "postgresql":  # a confirmation reserving these items waits for this delivery (and v.v.)
+        list(Item.objects.select_for_update().filter(pk__in=list(item_ids)).order_by("pk").values_list("pk", flat=True))
     res = (Reservation.objects.filter(item_id__in=list(item_ids), warehouse_id=doc.warehouse_id, qty_base__gt=0)
            .exclude(order_id__in=[o.pk for o in orders.values()]).values("item_id").annotate(q=Sum("qty_base")).order_by())
     held = {r["item_id"]: r["q"] for r in res if r["q"]}

@@ -376,7 +376,7 @@ def confirm(order: SalesOrder | str, user=None) -> SalesOrder:
             Customer.objects.select_for_update().filter(pk=order.customer_id).first()
         lines = list(order.lines.select_related("item"))
         # lock the rows of the items we reserve so two confirmations of one item run one after the other
-        list(Item.objects.select_for_update().filter(pk__in={ln.item_id for ln in lines}).values_list("pk", flat=True))
+        list(Item.objects.select_for_update().filter(pk__in={ln.item_id for ln in lines}).order_by("pk").values_list("pk", flat=True))
         check_available(order, lines)
         check_credit(order)
         _move(order, SO.CONFIRMED)
