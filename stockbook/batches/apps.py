@@ -13,6 +13,11 @@ class BatchesConfig(AppConfig):
 
         extensions.on_post(service.on_post, types=service.STOCK_DOC_TYPES)
         extensions.on_void(service.on_void, types=service.STOCK_DOC_TYPES)
+        from stockbook.web import panels
+
+        from .views import document_panel_of
+
+        panels.register(document_panel_of)
         try:
             from stockbook.notify.events import register_event
         except ImportError:

@@ -128,3 +128,26 @@ def policy_edit(request, code):
     else:
         form = PolicyForm(instance=pol)
     return render(request, "batches/policy_form.html", {"item": item, "form": form})
+
+
+def document_panel_of(doc, user):
+    """The 批次 panel of a document page (stockbook.web.panels): each line's batches, one query when none."""
+    from django.urls import reverse
+    from django.utils.http import urlencode
+
+    from stockbook.web.panels import Panel
+
+    from .models import BatchMove
+
+    if doc.type not in ("opening_stock", "purchase_receipt", "purchase_return", "sales_delivery", "sales_return", "transfer",
+                        "stock_count", "scrap"):
+        return None
+    moves = list(BatchMove.objects.filter(document=doc).select_related("batch", "warehouse", "item").order_by("line", "sub"))
+    if not moves:
+        return None
+    trace = reverse("batches:trace")
+    rows = [[str(m.line), m.item.code, (m.batch.code, trace + "?" + urlencode({"item": m.item.code, "batch": m.batch.code})),
+             m.batch.expiry.isoformat() if m.batch.expiry else "—", m.warehouse.code, _q(m.qty),
+             "红字冲回" if m.sub >= 10000 else ""] for m in moves]
+    return Panel("批次", ["行", "存货", "批次号", "有效期至", "仓库", "数量", ""], rows,
+                 note="未指定批次的出库按先到期先出（FEFO）分配。")

@@ -87,6 +87,8 @@ def test_rest_and_pages(traced, client):
     d = Document.objects.get(ref="D1")
     assert client.get(f"/api/batches/document/{d.pk}").json()["lines"][0]["batches"][0]["batch"] == "L1"
     assert client.put("/api/batch-policies/A001", data=json.dumps({"near_expiry_days": 60}), content_type="application/json").status_code == 403
+    page = client.get(f"/documents/{d.pk}/").content.decode()
+    assert "批次" in page and "L1" in page
     for url in ("/batches/", "/batches/alerts/", "/batches/trace/?item=A001&batch=L1", f"/batches/document/{d.pk}/",
                 "/batches/policies/", "/batches/trace/?item=A001&batch=ZZ"):
         assert client.get(url).status_code == 200, url
