@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from stockbook.core.money import fmt_qty, round2
-from stockbook.masterdata.models import Item, Supplier
+from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
 
 from .models import InspectionLine, PurchaseOrder, PurchaseOrderLine, ReceiptLink

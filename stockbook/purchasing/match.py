@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Sum
 
-from stockbook.core.money import fmt_money, fmt_qty, round2
+from stockbook.core.money import fmt_qty
 from stockbook.posting.models import Document, DocumentLine
 
 from .hooks import _money, po_price_in, price_matches
@@ -81,5 +81,3 @@ def invoice_from(po: PurchaseOrder, lines: list[dict], *, ref: str, day: date) -
             "lines": [{"receipt": ln["receipt"], "line": ln["line"], "qty": ln["qty"], "unit_price": ln["unit_price"],
                        **({"tax_rate": ln["tax_rate"]} if ln.get("tax_rate") not in (None, "") else {})} for ln in lines]}
 
-
-__all__ = ["match_rows", "match_json", "invoice_lines", "invoice_from", "fmt_money", "round2"]

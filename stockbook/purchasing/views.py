@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from stockbook.access.policy import can, sees_price, visible_warehouses
 from stockbook.core.errors import DocError
-from stockbook.core.money import fmt_money, fmt_qty
+from stockbook.core.money import fmt_qty
 from stockbook.masterdata.models import Item, Supplier, Warehouse
 from stockbook.posting.models import Document, DocumentLine
 
@@ -99,7 +99,6 @@ def order_new(request):
 def order_detail(request, pk):
     po = _get_order(request, pk)
     opens = services.open_lines(po)
-    links = po.lines.model.objects.none()
     from .models import ReceiptLink
 
     links = ReceiptLink.objects.filter(po_line__order=po).select_related("document").order_by("date", "id")
@@ -387,5 +386,3 @@ def settings_page(request):
             error = e
     return render(request, "purchasing/settings.html", {"s": s, "error": error})
 
-
-__all__ = ["fmt_money"]

@@ -194,3 +194,39 @@ def test_rejected_approval_and_amount_levels(company, people, make_workflow):
     big.refresh_from_db()
     services.sync_approval(big)
     assert big.status == PO.REJECTED
+
+
+def test_suggestions_count_stock_orders_and_reservations(company, post_json, monkeypatch):
+    """A001: min 50, max 200 kg. On hand WH1 50 (R1 30 and R3 10 against orders, R2 10 without), WH2 30 (R0 @ 9.00);
+    open order qty 20 (PO2: 30 ordered, 10 received) → level 100 − reserved. Reserved 50 → 50, not below the min;
+    50.0001 → 49.9999 → suggest 200 − 49.9999 = 150.0001 from S02 (the lowest price of 12 months). WH2 alone: 30 on
+    hand, no order for WH2, nothing reserved there → 170."""
+    from stockbook.masterdata.models import Item, Warehouse
+    from stockbook.purchasing.history import suggestions
+    from stockbook.sales import availability
+
+    Item.objects.filter(code="A001").update(safety_min=500_000, safety_max=2_000_000)
+    a = Item.objects.get(code="A001")
+    wh1, wh2 = Warehouse.objects.get(code="WH1"), Warehouse.objects.get(code="WH2")
+    post_json({"type": "purchase_receipt", "ref": "R0", "date": "2026-01-02", "supplier": "S02", "warehouse": "WH2",
+               "lines": [{"item": "A001", "qty": "30", "unit_price": "9"}]})
+    po = approved([("A001", "30", "10.00")])
+    post_json({"type": "purchase_receipt", "ref": "R1", "date": "2026-01-03", "supplier": "S01", "warehouse": "WH1",
+               "lines": [{"item": "A001", "qty": "30", "unit_price": "10", "order": po.number, "order_line": 1}]})
+    post_json({"type": "purchase_receipt", "ref": "R2", "date": "2026-01-03", "supplier": "S01", "warehouse": "WH1",
+               "lines": [{"item": "A001", "qty": "10", "unit_price": "10"}]})
+    services.update_settings("5", "0")
+    po2 = approved([("A001", "30", "10.00")])
+    post_json({"type": "purchase_receipt", "ref": "R3", "date": "2026-01-04", "supplier": "S01", "warehouse": "WH1",
+               "lines": [{"item": "A001", "qty": "10", "unit_price": "10", "order": po2.number, "order_line": 1}]})
+    reserved = {}
+    monkeypatch.setattr(availability, "reserved", lambda item_ids=None, warehouse_ids=None, **kw: {
+        k: v for k, v in reserved.items() if warehouse_ids is None or k[1] in warehouse_ids})
+    reserved[(a.pk, wh1.pk)] = 500_000
+    assert suggestions() == []
+    reserved[(a.pk, wh1.pk)] = 500_001
+    rows = suggestions()
+    assert [(r["item"], r["suggested_qty"], r["on_hand"], r["on_order"], r["reserved"]) for r in rows] == [
+        ("A001", "150.0001", "80", "20", "50.0001")]
+    assert rows[0]["supplier"] == "S02"  # best (lowest) price of the last 12 months: 9.00
+    assert [(r["suggested_qty"]) for r in suggestions(wh2.pk)] == ["170"]

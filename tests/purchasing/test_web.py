@@ -37,6 +37,8 @@ def test_pages_and_flow(company, people, post_json):
                 "/purchasing/suggestions/", "/purchasing/settings/", "/purchasing/orders/?status=approved&supplier=S01&q=CGDD"]:
         assert buyer.get(url).status_code == 200, url
     assert "采购订单" in buyer.get("/").content.decode()  # the nav group
+    pdf = buyer.get(f"/purchasing/orders/{po.pk}/print/?format=pdf&download=1")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert keeper.get("/purchasing/orders/new/").status_code == 403
 
     before = counts()
@@ -46,7 +48,6 @@ def test_pages_and_flow(company, people, post_json):
     r = buyer.post(f"/purchasing/orders/{po.pk}/receive/", {"ref": "R1", "date": "2026-01-10", "warehouse": "WH1",
                                                             "order_line": ["1"], "qty": ["60"]})
     assert r.status_code == 302
-    receipt = post_json.__self__ if False else None  # noqa: F841
     from stockbook.posting.models import Document
 
     r1 = Document.objects.get(ref="R1")
@@ -111,7 +112,6 @@ def test_requisition_to_order_and_suggestions(company, people, post_json):
     assert r.status_code == 302 and PO.objects.filter(supplier__code="S01", status="draft").count() == 1
     assert suggestions() == []  # 200 kg on order now
     assert fin.get("/purchasing/orders/").status_code == 200
-    services  # noqa: B018
 
 
 def test_approval_pages_show_the_order(company, people, make_workflow):
