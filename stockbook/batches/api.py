@@ -147,20 +147,21 @@ def put_policy(request, item: str):
     require(request.auth, "manage_master")
     it = _item(item)
     body = read_json_body(request)
-    pol = ItemPolicy.objects.filter(item=it).first() or ItemPolicy(item=it)
+    from .service import set_policy
+
+    kw = {}
     for k in ("batch_managed", "serial_managed"):
         if k in body:
             if not isinstance(body[k], bool):
                 raise DocError("invalid_value", f"{k} 必须是 true 或 false", field=k)
-            setattr(pol, k, body[k])
+            kw[k] = body[k]
     for k in ("shelf_life_days", "near_expiry_days"):
         if k in body:
             v = body[k]
             if v is None and k == "shelf_life_days":
-                setattr(pol, k, None)
+                kw[k] = None
                 continue
             if not isinstance(v, int) or isinstance(v, bool) or not (0 <= v <= 36500):
                 raise DocError("invalid_value", f"{k} 必须是 0 至 36500 的整数", field=k)
-            setattr(pol, k, v)
-    pol.save()
-    return json_response(_policy_json(it, pol))
+            kw[k] = v
+    return json_response(_policy_json(it, set_policy(it, **kw)))

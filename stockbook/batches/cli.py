@@ -140,19 +140,25 @@ def run_policy(args):
     item = Item.objects.filter(code=args.item).first()
     if item is None:
         raise DocError("unknown_item", f"存货 {args.item} 不存在")
-    pol, _ = ItemPolicy.objects.get_or_create(item=item)
-    if args.batch_managed:
-        pol.batch_managed = args.batch_managed == "yes"
-    if args.serial_managed:
-        pol.serial_managed = args.serial_managed == "yes"
-    for key, attr in (("shelf_life", "shelf_life_days"), ("near_expiry", "near_expiry_days")):
+    from .service import set_policy
+
+    for key in ("shelf_life", "near_expiry"):
         v = getattr(args, key)
-        if v is not None:
-            if v < 0:
-                raise DocError("invalid_value", "天数不能为负", field=key)
-            setattr(pol, attr, v or None if attr == "shelf_life_days" else v)
-    pol.save()
-    _out(policy_dict(pol))
+        if v is not None and v < 0:
+            raise DocError("invalid_value", "天数不能为负", field=key)
+    kw = {}
+    if args.batch_managed:
+        kw["batch_managed"] = args.batch_managed == "yes"
+    if args.serial_managed:
+        kw["serial_managed"] = args.serial_managed == "yes"
+    if args.shelf_life is not None:
+        kw["shelf_life_days"] = args.shelf_life or None
+    if args.near_expiry is not None:
+        kw["near_expiry_days"] = args.near_expiry
+    if not kw and not ItemPolicy.objects.filter(item=item).exists():
+        _out(policy_dict(ItemPolicy(item=item)))
+        return 0
+    _out(policy_dict(set_policy(item, **kw)))
     return 0
 
 

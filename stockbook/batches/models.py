@@ -44,7 +44,8 @@ class Batch(models.Model):
 
 
 class BatchMove(models.Model):
-    document = models.ForeignKey("posting.Document", on_delete=models.PROTECT, related_name="+")
+    # no document: the opening batch of stock that existed when batch management was turned on (service.enable)
+    document = models.ForeignKey("posting.Document", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     line = models.PositiveIntegerField()
     sub = models.PositiveIntegerField(default=0)
     item = models.ForeignKey("masterdata.Item", on_delete=models.PROTECT, related_name="+", db_index=False)

@@ -29,7 +29,9 @@ def trace(item_code: str, batch_code: str, user=None) -> dict:
     if b is None:
         raise DocError("unknown_batch", f"批次 {batch_code} 不存在", field="batch")
     scope = policy.warehouse_ids(user)
-    moves = (BatchMove.objects.filter(batch=b, sub__lt=VOID_SUB, document__status="posted")
+    from django.db.models import Q
+
+    moves = (BatchMove.objects.filter(Q(document__status="posted") | Q(document__isnull=True), batch=b, sub__lt=VOID_SUB)
              .select_related("document", "document__supplier", "document__customer", "warehouse").order_by("date", "document_id", "line", "sub"))
     if scope is not None:
         moves = moves.filter(warehouse_id__in=scope)
@@ -39,6 +41,12 @@ def trace(item_code: str, batch_code: str, user=None) -> dict:
            "receipts": [], "transfers": [], "deliveries": [], "returns": [], "counts": [], "scrap": [], "moves": []}
     for m in moves:
         d = m.document
+        if d is None:  # stock held when batch management was turned on (service.set_policy)
+            row = {"date": m.date.isoformat(), "type": "batch_init", "type_text": "启用批次管理", "ref": "", "document_id": None,
+                   "line": 0, "warehouse": m.warehouse.code, "qty": _q(m.qty), "party": None}
+            out["moves"].append(row)
+            out["receipts"].append(row)
+            continue
         party = d.supplier.code if d.supplier_id else (d.customer.code if d.customer_id else None)
         row = {"date": d.date.isoformat(), "type": d.type, "type_text": TYPE_TEXT.get(d.type, d.type), "ref": d.ref,
                "document_id": d.pk, "line": m.line, "warehouse": m.warehouse.code, "qty": _q(m.qty), "party": party}

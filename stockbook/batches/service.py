@@ -467,6 +467,61 @@ def on_void(doc, user):
         resync_counts(managed, doc.date, exclude=doc.pk)
 
 
+# ---------------------------------------------------------------- turning batch management on
+INIT_BATCH = "INIT"  # 启用批次管理时的结存: stock an item held before it was batch-managed
+
+
+def set_policy(item, *, batch_managed=None, serial_managed=None, shelf_life_days=..., near_expiry_days=None, on_date=None):
+    """Create or change an item's policy. Turning batch management on puts the stock the item already
+    holds in each warehouse into batch INIT (no expiry, so FEFO issues it last), so Σ batches = stock from
+    the first day; turning it off keeps the batch history. Idempotent."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        existing = ItemPolicy.objects.select_for_update().filter(item_id=_id(item)).first()
+        was = bool(existing and existing.batch_managed)
+        pol = existing or ItemPolicy(item_id=_id(item))
+        if batch_managed is not None:
+            pol.batch_managed = batch_managed
+        if serial_managed is not None:
+            pol.serial_managed = serial_managed
+        if shelf_life_days is not ...:
+            pol.shelf_life_days = shelf_life_days
+        if near_expiry_days is not None:
+            pol.near_expiry_days = near_expiry_days
+        pol.save()
+        if pol.batch_managed and not was:
+            align(pol.item_id, on_date or date.today())
+    return pol
+
+
+def align(item_id, on_date):
+    """Bring Σ batch balances of an item to its stock per warehouse through batch INIT (moves without a
+    document): more stock than batches goes into INIT, less comes out of INIT and then FEFO."""
+    from stockbook.stock.models import StockPeriod
+
+    stock = {w: q or 0 for w, q in StockPeriod.objects.filter(item_id=item_id).values_list("warehouse_id").annotate(q=Sum("qty")).order_by()}
+    held = {w: q or 0 for w, q in BatchBalance.objects.filter(item_id=item_id).values_list("warehouse_id").annotate(q=Sum("qty")).order_by()}
+    for wh in sorted(set(stock) | set(held)):
+        diff = stock.get(wh, 0) - held.get(wh, 0)
+        if not diff:
+            continue
+        init, _ = Batch.objects.get_or_create(item_id=item_id, code=INIT_BATCH)
+        parts = [(init, diff)] if diff > 0 else []
+        if diff < 0:
+            left = -diff
+            for bal in _available_batches(item_id, wh, on_date, include_expired=True, lock=True):
+                take = min(left, bal.qty)
+                parts.append((bal.batch, -take))
+                left -= take
+                if not left:
+                    break
+        for batch, q in parts:
+            bal, _ = BatchBalance.objects.select_for_update().get_or_create(item_id=item_id, warehouse_id=wh, batch=batch)
+            BatchBalance.objects.filter(pk=bal.pk).update(qty=bal.qty + q)
+            BatchMove.objects.create(document=None, line=0, sub=0, item_id=item_id, warehouse_id=wh, batch=batch, qty=q, date=on_date)
+
+
 # ---------------------------------------------------------------- checks and queries
 def check() -> list[dict]:
     """Differences between Σ batch balances and stock qty per (item, warehouse) of batch-managed items."""

@@ -120,9 +120,13 @@ def policy_edit(request, code):
         raise Http404(code)
     pol = ItemPolicy.objects.filter(item=item).first() or ItemPolicy(item=item)
     if request.method == "POST":
-        form = PolicyForm(request.POST, instance=pol)
+        form = PolicyForm(request.POST, instance=ItemPolicy.objects.filter(item=item).first() or ItemPolicy(item=item))
         if form.is_valid():
-            form.save()
+            from .service import set_policy
+
+            c = form.cleaned_data
+            set_policy(item, batch_managed=c["batch_managed"], serial_managed=c["serial_managed"],
+                       shelf_life_days=c["shelf_life_days"], near_expiry_days=c["near_expiry_days"])
             messages.success(request, f"已保存 {item.code} 的批次策略")
             return redirect("batches:policies")
     else:

@@ -129,3 +129,25 @@ def test_serials(bco):
 
     assert dict(Serial.objects.values_list("code", "status")) == {"SN1": "in", "SN2": "out"}
     assert not written("purchase_receipt", "R2") and not written("sales_delivery", "D1")
+
+
+def test_turning_batch_management_on_keeps_the_invariant(post_json):
+    """An item with stock before it is batch-managed: its stock goes into batch INIT (no expiry: issued last)."""
+    from tests.stock.helpers import setup_company
+
+    setup_company(post_json)
+    post_json(rcv("R0", "2026-01-02", "WH1", [("A001", "8", "5.00", None, None)]))
+    from stockbook.batches.service import check, set_policy
+    from stockbook.masterdata.models import Item
+
+    set_policy(Item.objects.get(code="A001"), batch_managed=True, shelf_life_days=100, on_date=date(2026, 1, 3))
+    assert balances() == {("WH1", "INIT"): 8} and check() == []
+    set_policy(Item.objects.get(code="A001"), batch_managed=True)  # again: nothing new
+    assert balances() == {("WH1", "INIT"): 8}
+    post_json(rcv("R1", "2026-01-04", "WH1", [("A001", "5", "5.00", "N1", "2026-05-01")]))
+    post_json(dlv("D1", "2026-01-05", "WH1", [("A001", "7", "9.00", None)]))
+    assert moves_of("sales_delivery", "D1") == [(1, "N1", -5), (1, "INIT", -2)]
+    from stockbook.batches.queries import trace
+
+    assert trace("A001", "INIT")["receipts"][0]["type"] == "batch_init"
+    assert check() == []
