@@ -11,6 +11,7 @@ from django.db.models import Q
 from stockbook.access import policy
 from stockbook.core.errors import DocError
 from stockbook.core.money import fmt_money, fmt_qty
+from stockbook.interchange.api_common import check_text
 
 from . import availability, delivery, service
 from .models import Quotation, Reservation, SalesOrder
@@ -39,6 +40,7 @@ def visible_orders(user, qs=None):
 
 def get_order(user, no) -> SalesOrder:
     require_read(user)
+    check_text(no)
     o = visible_orders(user, SalesOrder.objects.select_related("customer", "warehouse")).filter(no=no).first()
     if o is None:
         raise DocError("unknown_reference", f"销售订单 {no} 不存在", field="sales_order")
@@ -47,6 +49,7 @@ def get_order(user, no) -> SalesOrder:
 
 def get_quotation(user, no) -> Quotation:
     require_read(user)
+    check_text(no)
     q = Quotation.objects.select_related("customer", "warehouse").filter(no=no).first()
     if q is None:
         raise DocError("unknown_reference", f"报价单 {no} 不存在", field="quotation")
@@ -54,6 +57,7 @@ def get_quotation(user, no) -> Quotation:
 
 
 def filter_orders(user, status="", customer="", q="", warehouse=""):
+    check_text(status, customer, q, warehouse)
     qs = visible_orders(user, SalesOrder.objects.select_related("customer", "warehouse"))
     if status:
         if status == "open":
@@ -182,6 +186,7 @@ def quotation_step(user, no, action, warehouse=None, on=None):
 def availability_json(user, warehouse: str, items: list[str]) -> dict:
     """{warehouse, items: {code: {on_hand, reserved, available, uom}}} for the order form."""
     require_read(user)
+    check_text(warehouse, *items)
     from stockbook.masterdata.models import Item, Warehouse
 
     wh = policy.visible_warehouses(user).filter(code=warehouse).first() if user is not None else \
@@ -198,6 +203,7 @@ def availability_json(user, warehouse: str, items: list[str]) -> dict:
 
 def price_json(user, item: str, customer: str, qty: str, on) -> dict:
     require_read(user)
+    check_text(item, customer, qty)
     from stockbook.core.money import parse_qty, to_qty_units
     from stockbook.masterdata.models import Customer, Item
 
@@ -213,6 +219,7 @@ def price_json(user, item: str, customer: str, qty: str, on) -> dict:
 
 def reservations(user, item="", warehouse="", open_only=True):
     require_read(user)
+    check_text(item, warehouse)
     qs = Reservation.objects.select_related("order", "order__customer", "item", "warehouse", "order_line")
     ids = policy.warehouse_ids(user)
     if ids is not None:
