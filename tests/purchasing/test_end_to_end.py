@@ -14,8 +14,9 @@ Company ACME (小企业会计准则, moving average), A001 铜线 in kg, 13 % VA
    GRNI 0.00, AP (220201) 621.50 credit; ap-aging as of 01-31: S01 621.50 in 0-30. Stock unchanged (55 kg / 550.00).
 6. Payment PAY1 (01-20) 300.00 from 1002 allocated to PI1: Dr 220201 300.00 / Cr 1002 300.00 → AP 321.50.
 7. Supplier statement S01 for January: PI1 credit 621.50 → 621.50, PAY1 debit 300.00 → 321.50 = closing.
-8. Receipt R2 (01-25) of the remaining 45 kg (the rejected 5 re-delivered included) → PO 已到货; 46 more is over_receipt
-   even with the 5 % tolerance (100 × 1.05 = 105 allowed; 100 received)."""
+8. Receipt R2 (01-25) of the remaining 45 kg (the rejected 5 re-delivered included) → PO 已到货; 6 kg more is refused
+   — an order once 已到货 takes no more receipts (invalid_status), nothing written. R2: Dr 1405 450.00 / Cr 220202
+   450.00 → stock 100 kg / 1,000.00, GRNI 450.00."""
 from datetime import date
 
 import pytest
@@ -51,6 +52,8 @@ def test_purchase_to_pay(people, make_workflow, post_json):
     approvals.approve(po.approval, boss1, pw(boss1))
     po.refresh_from_db()
     assert po.status == PO.APPROVED and po.approved_at is not None
+    # an order touches neither stock nor ledger
+    assert stock() == ("0", "0.00") and balance("220202") == balance("220201") == balance("1405") == 0
 
     # 2. receipt against the PO
     res = services.receive(po, [{"order_line": 1, "qty": "60"}], ref="R1", day=date(2026, 1, 10), user=buyer)
@@ -90,7 +93,8 @@ def test_purchase_to_pay(people, make_workflow, post_json):
     pay = post_json({"type": "supplier_payment", "ref": "PAY1", "date": "2026-01-20", "supplier": "S01", "account": "1002",
                      "amount": "300.00", "allocations": [{"invoice": "PI1", "amount": "300.00"}]}).document
     assert voucher_lines(pay) == [("1002", 0, 30_000), ("220201", 30_000, 0)]
-    assert balance("220201") == -32_150
+    assert balance("220201") == -32_150 and balance("1002") == -30_000 and balance("220202") == 0
+    assert stock() == ("55", "550.00") and balance("1405") == 55_000
 
     # 7. supplier statement
     st = build_report("statement", {"supplier": "S01", "start": date(2026, 1, 1), "end": date(2026, 1, 31)}).data
@@ -108,6 +112,7 @@ def test_purchase_to_pay(people, make_workflow, post_json):
     services.receive(po, [{"order_line": 1, "qty": "45"}], ref="R2", day=date(2026, 1, 25), user=buyer)
     po.refresh_from_db()
     assert po.status == PO.RECEIVED and stock() == ("100", "1000.00")
+    assert balance("220202") == -45_000 and balance("1405") == 100_000  # R2 not invoiced yet: GRNI 450.00
     before = counts()
     with pytest.raises(DocError) as e:
         post_json({"type": "purchase_receipt", "ref": "R3", "date": "2026-01-26", "supplier": "S01", "warehouse": "WH1",
