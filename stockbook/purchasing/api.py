@@ -2,7 +2,7 @@
 (403 for not_allowed), nothing written. Writes accept an ``Idempotency-Key``.
 
 - ``GET  /api/purchasing/orders`` (status, supplier, number, from, to, limit, offset) · ``POST /api/purchasing/orders``
-- ``GET  /api/purchasing/orders/{number}`` · ``POST …/{number}/submit`` · ``…/cancel`` · ``…/close``
+- ``GET|PUT /api/purchasing/orders/{number}`` (PUT: edit a draft) · ``POST …/{number}/submit`` · ``…/cancel`` · ``…/close``
 - ``POST /api/purchasing/orders/{number}/receive`` {"ref"?, "date"?, "warehouse"?, "lines": [{"order_line", "qty", "uom"?, "unit_price"?}]}
 - ``POST /api/purchasing/receipts/{ref}/inspect`` {"date"?, "lines": [{"line", "accepted", "rejected", "reason"?}]}
 - ``GET  /api/purchasing/orders/{number}/match`` · ``POST …/{number}/invoice`` {"ref", "date", "lines"?}
@@ -107,6 +107,17 @@ def get_order(request, number: str):
     if po is None:
         return not_found(f"采购订单 {number} 不存在")
     return json_response(order_json(po, request.auth, full=True))
+
+
+@router.put("/purchasing/orders/{number}", summary="Edit a draft order (header fields given, all lines replaced)", **W)
+def edit_order(request, number: str):
+    po = _order(request, number)
+    if po is None:
+        return not_found(f"采购订单 {number} 不存在")
+
+    def fn():
+        return json_response(order_json(services.replace_lines(po, read_json_body(request), user=request.auth), request.auth, full=True))
+    return idempotent(request, lambda: run_write(fn))
 
 
 def _action(request, number, fn):

@@ -160,13 +160,34 @@ def create_order(obj: dict, user=None, source="web") -> PurchaseOrder:
 
 
 def replace_lines(po: PurchaseOrder, obj: dict, user=None) -> PurchaseOrder:
-    """Edit a draft: header fields and lines replaced."""
+    """Edit a draft (草稿 or 已驳回 taken back to draft): header fields given and all lines replaced."""
     _require(user, "order_purchase")
-    if po.status not in (PO.DRAFT,):
+    if not isinstance(obj, dict):
+        raise DocError("invalid_value", "请求应为 JSON 对象")
+    if po.status != PO.DRAFT:
         raise DocError("invalid_status", f"只有草稿状态的订单可以修改（当前：{STATUS_NAMES[po.status]}）", field="status")
+    if obj.get("supplier") not in (None, ""):
+        sup = Supplier.objects.filter(code=obj["supplier"]).first() if isinstance(obj["supplier"], str) else None
+        if sup is None:
+            raise DocError("unknown_party", f"供应商 {obj.get('supplier')} 不存在", field="supplier")
+        po.supplier = sup
+    if obj.get("warehouse") not in (None, ""):
+        wh = Warehouse.objects.filter(code=obj["warehouse"]).first() if isinstance(obj["warehouse"], str) else None
+        if wh is None:
+            raise DocError("unknown_warehouse", f"仓库 {obj.get('warehouse')} 不存在", field="warehouse")
+        if user is not None:
+            policy.check_warehouse(user, wh.pk)
+        po.warehouse = wh
+    if obj.get("order_date") not in (None, ""):
+        po.order_date = _parse_day(obj["order_date"], "order_date")
     expected = _parse_day(obj.get("expected_date"), "expected_date") if "expected_date" in obj else po.expected_date
+    if expected and expected < po.order_date:
+        raise DocError("invalid_value", "预计到货日期不能早于订单日期", field="expected_date")
     lines = _lines(obj.get("lines"), expected)
     with transaction.atomic():
+        locked = PurchaseOrder.objects.select_for_update().get(pk=po.pk)
+        if locked.status != PO.DRAFT:
+            raise DocError("invalid_status", "订单状态已变化，请刷新后重试", field="status")
         po.lines.all().delete()
         for ln in lines:
             ln.order = po

@@ -16,6 +16,7 @@ urlpatterns = [
     path("orders/", see(views.order_list), name="order_list"),
     path("orders/new/", order(views.order_new), name="order_new"),
     path("orders/<int:pk>/", see(views.order_detail), name="order_detail"),
+    path("orders/<int:pk>/edit/", order(views.order_edit), name="order_edit"),
     path("orders/<int:pk>/do/<str:action>/", order(views.order_action), name="order_action"),
     path("orders/<int:pk>/print/", see(views.order_print), name="order_print"),
     path("orders/<int:pk>/receive/", receive(views.order_receive), name="order_receive"),

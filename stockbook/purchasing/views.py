@@ -96,6 +96,33 @@ def order_new(request):
     return render(request, "purchasing/order_form.html", {"form": form, "error": error, **_lists()})
 
 
+def order_edit(request, pk):
+    po = _get_order(request, pk)
+    if po.status != PO.DRAFT:
+        messages.error(request, f"只有草稿状态的订单可以修改（当前：{po.get_status_display()}）")
+        return redirect("purchasing:order_detail", po.pk)
+    error = None
+    form = {"supplier": po.supplier.code, "warehouse": po.warehouse.code, "order_date": po.order_date.isoformat(),
+            "expected_date": po.expected_date.isoformat() if po.expected_date else "", "memo": po.memo,
+            "lines": [{"item": ln.item.code, "qty": fmt_qty(ln.qty), "uom": ln.uom, "unit_price": ln.unit_price,
+                       "tax_rate": format(ln.tax_rate.normalize(), "f"),
+                       "expected_date": ln.expected_date.isoformat() if ln.expected_date else ""}
+                      for ln in po.lines.select_related("item")]}
+    if request.method == "POST":
+        p = request.POST
+        form = {"supplier": p.get("supplier", ""), "warehouse": p.get("warehouse", ""), "order_date": p.get("order_date", ""),
+                "expected_date": p.get("expected_date", ""), "memo": p.get("memo", ""), "lines": _lines_from_post(p) or [{}]}
+        try:
+            po = services.replace_lines(po, {**form, "expected_date": form["expected_date"] or None}, user=request.user)
+            if p.get("submit"):
+                po = services.submit(po, user=request.user)
+            messages.success(request, f"采购订单 {po.number} 已保存（{po.get_status_display()}）")
+            return redirect("purchasing:order_detail", po.pk)
+        except DocError as e:
+            error = e
+    return render(request, "purchasing/order_form.html", {"form": form, "error": error, "po": po, **_lists()})
+
+
 def order_detail(request, pk):
     po = _get_order(request, pk)
     opens = services.open_lines(po)

@@ -55,3 +55,18 @@ def test_rest_flow(company, people):
     assert client_for(people["seller"]).post("/purchasing/orders", po_obj()).status_code == 403
     assert buyer.get("/purchasing/suggestions").json() == {"rows": []}
     assert fin.get("/purchasing/scores", start="2026-01-01", end="2026-12-31").json()["rows"][0]["reject_rate"] == "8.33"
+
+
+def test_edit_draft_only(company, people):
+    import json as _json
+
+    buyer = client_for(people["buyer"])
+    n = buyer.post("/purchasing/orders", po_obj()).json()["number"]
+    body = _json.dumps({"supplier": "S02", "lines": [{"item": "B002", "qty": "3", "unit_price": "2.50"}]})
+    r = buyer.c.put(f"/api/purchasing/orders/{n}", body, content_type="application/json", **buyer.headers)
+    assert r.status_code == 200 and r.json()["supplier"] == "S02" and r.json()["total"] == "8.48"  # 7.50 + 0.98
+    r = buyer.c.put(f"/api/purchasing/orders/{n}", _json.dumps({"lines": []}), content_type="application/json", **buyer.headers)
+    assert r.status_code == 422 and r.json()["error"] == "invalid_value"
+    buyer.post(f"/purchasing/orders/{n}/submit")
+    r = buyer.c.put(f"/api/purchasing/orders/{n}", body, content_type="application/json", **buyer.headers)
+    assert r.status_code == 422 and r.json()["error"] == "invalid_status"

@@ -125,3 +125,16 @@ def test_approval_pages_show_the_order(company, people, make_workflow):
     r = fin.post(f"/approvals/{po.approval_id}/approve/", {"a-password": "pw-fin1", "a-level": "1", "a-comment": ""})
     po.refresh_from_db()
     assert r.status_code in (200, 302) and po.status == PO.APPROVED
+
+
+def test_edit_draft_page(company, people):
+    po = services.create_order(po_obj(), user=people["buyer"])
+    c = login(people["buyer"])
+    assert 'value="A001"' in c.get(f"/purchasing/orders/{po.pk}/edit/").content.decode()
+    r = c.post(f"/purchasing/orders/{po.pk}/edit/", {"supplier": "S01", "warehouse": "WH2", "order_date": "2026-01-06", "item": ["A001"],
+                                                     "qty": ["2"], "uom": ["t"], "unit_price": ["9000"], "tax_rate": ["0.13"],
+                                                     "expected_date": [""]})
+    po.refresh_from_db()
+    assert r.status_code == 302 and (po.warehouse.code, po.amount, po.lines.get().qty_base) == ("WH2", 1_800_000, 20_000_000)
+    services.submit(po)
+    assert c.get(f"/purchasing/orders/{po.pk}/edit/").status_code == 302
