@@ -3,8 +3,7 @@
 ``stockbook batch alerts --notify``."""
 import logging
 
-from django.conf import settings
-
+from stockbook.backup.conf import setting
 from stockbook.jobs.queue import db_periodic_task
 
 log = logging.getLogger("stockbook.jobs")
@@ -23,6 +22,6 @@ def expiry_alerts() -> dict:
     return run_expiry_alerts()
 
 
-_S = str(getattr(settings, "STOCKBOOK_EXPIRY_ALERT_SCHEDULE", "0 7 * * *")).strip()
+_S = str(setting("STOCKBOOK_EXPIRY_ALERT_SCHEDULE", "0 7 * * *")).strip()
 if _S.lower() not in ("", "off", "none", "never"):
     expiry_alerts = db_periodic_task(_S)(expiry_alerts)

@@ -160,11 +160,16 @@ def reserved_map(item_ids=None, wh_ids=None) -> dict:
 def dead(user=None, warehouse=None, months: int | None = None, as_of: date | None = None) -> Report:
     """(item, warehouse) with stock at ``as_of`` and no issue (delivery, transfer out, scrap) in the
     ``months`` before it (after as_of − months, through as_of)."""
-    from django.conf import settings
-
     from stockbook.stock.models import StockMove
 
-    months = int(months if months is not None else getattr(settings, "STOCKBOOK_DEAD_STOCK_MONTHS", 6))
+    if months is None:
+        from stockbook.backup.conf import setting
+
+        try:
+            months = int(setting("STOCKBOOK_DEAD_STOCK_MONTHS", 6))
+        except (TypeError, ValueError):
+            months = 6
+    months = int(months)
     if months < 1 or months > 120:
         raise DocError("invalid_value", "呆滞月数必须在 1 至 120 之间", field="months")
     as_of = as_of or date.today()
