@@ -100,11 +100,17 @@ def _link(ctx, doc, named) -> dict[str, SalesOrder]:
         links.append(DeliveryLink(document=doc, line_no=n, order=o, order_line=ol, qty_base=q, amount=dl["amount"] or 0,
                                   reserved_taken=t))
     DeliveryLink.objects.bulk_create(links)
-    changed = [ol for ol in olines.values() if ol.pk in taken]
-    for ol in changed:
-        ol.delivered_base += taken[ol.pk]
-    SalesOrderLine.objects.bulk_update(changed, ["delivered_base"])
-    Reservation.objects.bulk_update([r for r in res.values() if r.order_line_id in taken], ["qty_base"])
+    # one executemany each (Django's bulk_update builds a CASE per row: 10× slower for 200 lines)
+    with connection.cursor() as cur:
+        cur.executemany(f"UPDATE {SalesOrderLine._meta.db_table} SET delivered_base = delivered_base + %s WHERE id = %s",
+                        [(q, pk) for pk, q in taken.items()])
+        cons = {}
+        for lk in links:
+            if lk.reserved_taken:
+                cons[lk.order_line_id] = cons.get(lk.order_line_id, 0) + lk.reserved_taken
+        if cons:
+            cur.executemany(f"UPDATE {Reservation._meta.db_table} SET qty_base = qty_base - %s WHERE order_line_id = %s",
+                            [(q, pk) for pk, q in cons.items()])
     from .service import refresh_status
 
     for o in orders.values():
