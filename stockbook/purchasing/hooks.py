@@ -192,6 +192,10 @@ def register():
             from .services import execute_approval
 
             return execute_approval(req)
+        if req.doc_type == "purchase_requisition":
+            from .services import execute_requisition_approval
+
+            return execute_requisition_approval(req)
         if previous is not None:
             return previous(req)
         raise DocError("invalid_value", f"没有处理 {req.doc_type} 审批的程序")

@@ -149,6 +149,7 @@ class Requisition(models.Model):
     status = models.CharField("状态", max_length=10, choices=STATUSES, default=DRAFT)
     memo = models.CharField("备注", max_length=500, blank=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    approval = models.ForeignKey("approvals.ApprovalRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -508,20 +508,84 @@ def create_requisition(obj: dict, user=None) -> Requisition:
     return r
 
 
+def requisition_amount(r: Requisition) -> int:
+    """Estimated amount (分, excl. tax) at each item's last price: what a requisition workflow's range compares."""
+    total = Decimal(0)
+    for ln in r.lines.all():
+        price = last_price(ln.item_id)
+        if price is not None:
+            total += round2(from_qty_units(ln.qty_base) * price)
+    return to_fen(total)
+
+
 def requisition_to(r: Requisition, to: str, user=None) -> Requisition:
+    """Status change of a requisition. Submitting goes through the approvals workflow of doc_type
+    ``purchase_requisition`` covering its estimated amount when one exists (approved there, not here);
+    without one a user holding 请购与采购订单 + 审批 (not the requester) approves or rejects it here."""
     _require(user, "order_purchase")
+    r = sync_requisition(r)
     if to in (REQ.APPROVED, REQ.REJECTED):
         _require(user, "approve")
+        if r.approval_id and r.status == REQ.SUBMITTED:
+            raise DocError("invalid_status", f"请购单 {r.number} 在审批流程中，请在“审批”中处理", field="status")
         if user is not None and r.requester_id == getattr(user, "pk", None):
             from stockbook.approvals.service import self_approval_allowed
             if not self_approval_allowed():
                 raise DocError("segregation_of_duties", "请购人不能批准自己的请购单")
     if to not in REQ.TRANSITIONS.get(r.status, set()):
         raise DocError("invalid_status", f"请购单 {r.number} 当前状态为“{REQ_NAMES[r.status]}”，不能改为“{REQ_NAMES[to]}”", field="status")
-    r.status = to
-    if to == REQ.APPROVED:
-        r.approved_by = user if getattr(user, "pk", None) else None
+    with transaction.atomic():
+        if to == REQ.SUBMITTED and user is not None and getattr(user, "pk", None):
+            from stockbook.approvals.models import ApprovalRequest
+            from stockbook.approvals.service import find_workflow
+            from stockbook.approvals.service import submit as submit_request
+
+            amount = requisition_amount(r)
+            wf = find_workflow("purchase_requisition", amount)
+            if wf is not None:
+                payload = {"type": "purchase_requisition", "ref": r.number, "date": r.date.isoformat(), "department": r.department,
+                           "amount": fmt_money(amount),
+                           "lines": [{"item": ln.item.code, "qty": fmt_qty(ln.qty_base),
+                                      "needed_by": ln.needed_by.isoformat() if ln.needed_by else None, "reason": ln.reason}
+                                     for ln in r.lines.select_related("item")]}
+                r.approval = submit_request(workflow=wf, doc_type="purchase_requisition", ref=r.number, obj=payload, maker=user,
+                                            amount=amount, kind=ApprovalRequest.KIND_ORDER)
+        r.status = to
+        if to == REQ.APPROVED:
+            r.approved_by = user if getattr(user, "pk", None) else None
+        if to == REQ.DRAFT:
+            r.approval = None
+        r.save(update_fields=["status", "approved_by", "approval"])
+    return r
+
+
+def execute_requisition_approval(req):
+    r = Requisition.objects.select_for_update().filter(number=req.ref).first()
+    if r is None:
+        raise DocError("unknown_reference", f"请购单 {req.ref} 不存在")
+    if r.status != REQ.SUBMITTED:
+        raise DocError("invalid_status", f"请购单 {r.number} 当前状态为“{REQ_NAMES[r.status]}”，不在审批中")
+    r.status = REQ.APPROVED
+    last = req.decisions.filter(action="approve").order_by("-at").first() if hasattr(req, "decisions") else None
+    r.approved_by = last.user if last is not None else None
     r.save(update_fields=["status", "approved_by"])
+    return None
+
+
+def sync_requisition(r: Requisition) -> Requisition:
+    """A submitted requisition follows its approval request: rejected → 已驳回, withdrawn/failed → 草稿."""
+    if r.status != REQ.SUBMITTED or r.approval_id is None:
+        return r
+    from stockbook.approvals.models import ApprovalRequest
+
+    st = ApprovalRequest.objects.filter(pk=r.approval_id).values_list("status", flat=True).first()
+    if st == ApprovalRequest.REJECTED:
+        r.status = REQ.REJECTED
+    elif st in (ApprovalRequest.CANCELLED, ApprovalRequest.FAILED):
+        r.status, r.approval = REQ.DRAFT, None
+    else:
+        return r
+    r.save(update_fields=["status", "approval"])
     return r
 
 

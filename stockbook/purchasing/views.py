@@ -344,7 +344,7 @@ def requisition_new(request):
 
 
 def requisition_detail(request, pk):
-    r = get_object_or_404(Requisition, pk=pk)
+    r = services.sync_requisition(get_object_or_404(Requisition, pk=pk))
     if request.method == "POST":
         action = request.POST.get("action")
         try:

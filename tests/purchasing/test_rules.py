@@ -230,3 +230,47 @@ def test_suggestions_count_stock_orders_and_reservations(company, post_json, mon
         ("A001", "150.0001", "80", "20", "50.0001")]
     assert rows[0]["supplier"] == "S02"  # best (lowest) price of the last 12 months: 9.00
     assert [(r["suggested_qty"]) for r in suggestions(wh2.pk)] == ["170"]
+
+
+def test_requisition_through_approvals(company, people, make_workflow, post_json):
+    """A workflow for purchase_requisition from 100.00 (estimated at last prices): B002 last 7.50 × 30 = 225.00 → in
+    approval; the chief approves in the approvals app → 已批准; without workflow coverage (1 pc = 7.50) the approver
+    decides on the requisition itself; the requester may not approve their own."""
+    from stockbook.approvals import service as approvals
+    from stockbook.purchasing.models import Requisition as R
+
+    post_json({"type": "purchase_receipt", "ref": "R0", "date": "2026-01-02", "supplier": "S02", "warehouse": "WH1",
+               "lines": [{"item": "B002", "qty": "2", "unit_price": "7.50"}]})
+    make_workflow([{"roles": ["财务主管"]}], doc_type="purchase_requisition", min_amount=10_000)
+    buyer, fin1, solo = people["buyer"], people["fin1"], people["solo"]
+    r = services.create_requisition({"date": "2026-01-05", "lines": [{"item": "B002", "qty": "30"}]}, user=buyer)
+    assert services.requisition_amount(r) == 22_500
+    r = services.requisition_to(r, R.SUBMITTED, user=buyer)
+    assert r.approval is not None and r.status == R.SUBMITTED
+    with pytest.raises(DocError) as e:
+        services.requisition_to(r, R.APPROVED, user=solo)
+    assert e.value.code == "invalid_status"
+    approvals.approve(r.approval, fin1, pw(fin1))
+    r.refresh_from_db()
+    assert r.status == R.APPROVED and r.approved_by == fin1
+
+    small = services.create_requisition({"lines": [{"item": "B002", "qty": "1"}]}, user=buyer)
+    small = services.requisition_to(small, R.SUBMITTED, user=buyer)
+    assert small.approval is None
+    with pytest.raises(DocError) as e:
+        services.requisition_to(small, R.APPROVED, user=buyer)
+    assert e.value.code == "not_allowed"  # the buyer holds no 审批 right
+    mine = services.create_requisition({"lines": [{"item": "B002", "qty": "1"}]}, user=solo)
+    services.requisition_to(mine, R.SUBMITTED, user=solo)
+    with pytest.raises(DocError) as e:
+        services.requisition_to(mine, R.APPROVED, user=solo)
+    assert e.value.code == "segregation_of_duties"
+    services.requisition_to(small, R.REJECTED, user=solo)
+    with pytest.raises(DocError) as e:
+        services.convert_requisition(small, {1: "S01"}, warehouse="WH1")
+    assert e.value.code == "invalid_status"
+
+    big = services.create_requisition({"lines": [{"item": "B002", "qty": "30"}]}, user=buyer)
+    big = services.requisition_to(big, R.SUBMITTED, user=buyer)
+    approvals.reject(big.approval, fin1, pw(fin1), "暂缓")
+    assert services.sync_requisition(big).status == R.REJECTED
