@@ -4,6 +4,7 @@ The books are written only through ``post()``, one generated document after anot
 cache across them. Running it again posts nothing new: every document is found already posted with
 identical content and skipped as a duplicate.
 """
+import io
 import sys
 import time
 import unicodedata
@@ -116,6 +117,20 @@ def demo_approvals() -> str | None:
     return f"采购入库单 {ref} 73,000.00 元" if res.status == "pending" else None
 
 
+def demo_flows() -> list[tuple[str, list[str]]]:
+    """The business flows of issue 7 on top of the posted year: orders back-filled for the historical receipts
+    and deliveries, and live ones in the open month (purchasing, then batches, then sales — whose deliveries
+    of batch-managed items pick FEFO). Each app's ``demo.load`` is idempotent. Run before the reconciliation
+    demo, whose WMS list is taken from the stock they leave."""
+    from stockbook.batches import demo as batches_demo
+    from stockbook.purchasing import demo as purchasing_demo
+    from stockbook.sales import demo as sales_demo
+
+    return [("采购（请购、订单、到货、质检、三单匹配）", purchasing_demo.load()),
+            ("批次与效期", batches_demo.load(io.StringIO())),
+            ("销售（报价、订单、预留、信用、发货）", sales_demo.load())]
+
+
 def demo_recon() -> list[str]:
     """The 金蝶 voucher export and WMS stock list of stockbook/recon/demo.py, reconciled; cases synced."""
     from datetime import date
@@ -137,6 +152,10 @@ def load_demo(users_only: bool = False, out=sys.stdout) -> dict:
         pending = demo_approvals()
         if pending:
             print(f"\n待审批：{pending}（财务主管 chief 登录后在“审批”中处理）", file=out)
+        for title, lines in demo_flows():
+            print(f"\n{title}：", file=out)
+            for line in lines:
+                print(f"  {line}", file=out)
         print("\n对账演示（金蝶凭证与 WMS 库存）：", file=out)
         for line in demo_recon():
             print(f"  {line}", file=out)
