@@ -129,6 +129,8 @@ api.add_router("", external_router)
 from stockbook.cases.api import router as cases_router  # noqa: E402  差异工单、结账检查
 api.add_router("", cases_router)
 api.add_router("", "stockbook.purchasing.api.router")  # 采购：订单、收货、质检、三单匹配、补货建议
+api.add_router("", "stockbook.batches.api.router")  # 批次与效期、追溯、效期预警
+api.add_router("", "stockbook.invctl.api.router")  # 库存控制：安全库存、呆滞、ABC、周转
 api.add_router("", "stockbook.sales.api.router")  # 销售：报价、订单、预留、发货、开票、收款
 
 fallback_router = Router()
