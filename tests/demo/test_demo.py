@@ -307,3 +307,24 @@ def test_reconciliation_demo_explains_what_it_planted(demo):
     wms = ExternalRun.objects.get(source="demo", kind="wms")
     assert {r["cause"] for r in wms.result["rows"]} == {"unposted_document", "missing_in_external", "quantity_difference", "unit_error"}
     assert Case.objects.filter(status="open").exists()
+
+
+def test_business_flows_of_issue_7(demo):
+    """Orders back-filled for the year's receipts and deliveries, and live flows in the open month: a PO awaiting
+    receipt and one awaiting approval, a QC reject returned, batch-managed items whose batches add up to the
+    stock, a reserved sales order and one waiting for a credit override. None of the app demos gave up."""
+    from stockbook.approvals.models import ApprovalRequest
+    from stockbook.batches.service import check
+    from stockbook.purchasing.models import PurchaseOrder
+    from stockbook.sales.availability import reserved
+    from stockbook.sales.models import SalesOrder
+
+    _, text = demo
+    assert "未完成" not in text and "跳过" not in text.split("批次与效期")[1].split("\n\n")[0]
+    assert PurchaseOrder.objects.count() > 200 and SalesOrder.objects.count() > 200
+    assert any(v > 0 for v in reserved().values())
+    assert check() == []
+    kinds = set(ApprovalRequest.objects.filter(status=ApprovalRequest.PENDING).values_list("kind", flat=True))
+    assert {ApprovalRequest.KIND_ORDER, ApprovalRequest.KIND_CREDIT} <= kinds
+    for needle in ("已审批，等待到货", "待审批", "质检不合格", "FEFO", "已确认，预留", "信用额度"):
+        assert needle in text, needle
