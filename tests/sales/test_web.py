@@ -121,3 +121,30 @@ def test_rights(shop):
     assert c2.get("/sales/orders/").status_code == 200
     assert c2.get("/sales/orders/new/").status_code == 200
     assert Client().get("/sales/orders/").status_code == 302  # login
+
+
+def test_override_request_from_the_order_page(shop):
+    """C01's limit is 100,000.00; 100 kg × 1,000.00 + 13 % = 113,000.00 is over it: the page shows the
+    exposure, the seller asks for an override, the finance chief sees the request and approves it."""
+    from stockbook.approvals.models import ApprovalRequest
+    from stockbook.approvals.service import approve
+
+    seller, chief = role_user("seller", "销售"), role_user("chief", "财务主管")
+    c = Client()
+    c.force_login(seller)
+    r = _new(c, item=["A001", "", ""], qty=["100", "", ""], list_price=["1000", "", ""], confirm="1", follow=True)
+    page = r.content.decode()
+    assert "credit_limit_exceeded" in page and "申请超信用额度审批" in page
+    assert "113,000.00" in page or "113000.00" in page
+    o = SalesOrder.objects.get()
+    r = c.post(f"/sales/orders/{o.no}/do/override/", {"reason": "老客户"}, follow=True)
+    assert "已提交超信用额度审批" in r.content.decode()
+    req = ApprovalRequest.objects.get(kind=ApprovalRequest.KIND_CREDIT)
+    c2 = Client()
+    c2.force_login(chief)
+    r = c2.get(f"/approvals/{req.pk}/")
+    assert r.status_code == 200 and o.no in r.content.decode()
+    approve(req, chief, "pw-role-1")
+    o.refresh_from_db()
+    assert o.status == SalesOrder.CONFIRMED and o.override_amount == 11_300_000
+    assert "批准敞口" in c.get(f"/sales/orders/{o.no}/").content.decode()
