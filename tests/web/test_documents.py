@@ -179,7 +179,7 @@ def test_availability(web, stocked, post_json):
     post_json({"type": "sales_delivery", "ref": "D1", "date": "2026-01-20", "customer": "C01", "warehouse": "WH1",
                "lines": [{"item": "A001", "qty": "30", "unit_price": "80"}]})
     j = web.get("/stock/availability?warehouse=WH1&date=2026-01-10&items=A001").json()
-    assert j["items"]["A001"] == {"qty": "100", "available": "70", "uom": "kg"}  # a later delivery takes 30
+    assert j["items"]["A001"] == {"qty": "100", "available": "70", "uom": "kg", "reserved": "0", "free": "100"}  # a later delivery takes 30; no reservation
     assert web.get("/stock/availability?warehouse=WH1&date=2026-01-31&items=A001").json()["items"]["A001"]["qty"] == "70"
     assert web.get("/stock/availability?warehouse=WH2&date=2026-01-31&items=A001").json()["items"]["A001"]["qty"] == "0"
     assert web.get("/stock/availability?warehouse=NOPE&items=A001").status_code == 404
