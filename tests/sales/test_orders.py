@@ -182,3 +182,28 @@ def test_bad_order_input(shop):
             service.create_order(data)
         assert e.value.code == code, data
     assert SalesOrder.objects.count() == 0
+
+
+def test_override_provider_only_for_the_named_order(post_json):
+    """C01 limit 100.00. An order of 10 kg × 20.00 (226.00 gross) confirmed with an approved override of 226.00
+    (set as the approval's executor does): its delivery (200.00 net) passes the contract's credit check; the same
+    delivery not naming the order is refused (credit_limit_exceeded, nothing written)."""
+    from tests.stock.helpers import setup_company
+
+    setup_company(post_json, credit_limit="100.00")
+    post_json({"type": "opening_stock", "date": "2025-12-31", "warehouse": "WH1",
+               "lines": [{"item": "A001", "qty": "100", "amount": "1000.00"}]})
+    o = service.create_order(so([{"item": "A001", "qty": "10", "list_price": "20"}]))
+    with pytest.raises(DocError) as e:
+        service.confirm(o)
+    assert e.value.code == "credit_limit_exceeded"
+    SalesOrder.objects.filter(pk=o.pk).update(override_amount=22600)
+    service.confirm(o)
+    plain = {"type": "sales_delivery", "ref": "DP", "date": "2026-01-12", "customer": "C01", "warehouse": "WH1",
+             "lines": [{"item": "A001", "qty": "6", "unit_price": "20"}]}  # 120.00 > 100.00
+    before = counts()
+    with pytest.raises(DocError) as e:
+        post_json(plain)
+    assert e.value.code == "credit_limit_exceeded"
+    assert counts() == before
+    assert delivery.deliver(o, on=None, ref="DO").posted
