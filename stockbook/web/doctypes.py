@@ -28,7 +28,7 @@ class DocType:
 
 DOC_TYPES = {d.type: d for d in [
     DocType("purchase_receipt", _("Purchase receipt"), "CGRK", "purchase", ("supplier", "warehouse"),
-            "item", ("item", "uom", "qty", "unit_price", "amount"), party="supplier", barcode=True),
+            "item", ("item", "uom", "qty", "unit_price", "amount", "batch", "expiry"), party="supplier", barcode=True),
     DocType("purchase_invoice", _("Purchase invoice"), "CGFP", "purchase", ("supplier",),
             "ref", ("src_ref", "src_line", "item_ro", "uom", "qty", "unit_price", "tax_rate", "amount", "tax"),
             ref_type="purchase_receipt", ref_key="receipt", party="supplier"),
@@ -36,7 +36,7 @@ DOC_TYPES = {d.type: d for d in [
             "ref1", ("src_line", "item_ro", "uom", "qty", "remaining", "avail"),
             ref_type="purchase_receipt", ref_key="receipt", party="supplier", availability="ref"),
     DocType("sales_delivery", _("Sales delivery"), "XSCK", "sales", ("customer", "warehouse"),
-            "item", ("item", "uom", "qty", "unit_price", "amount", "avail"), party="customer",
+            "item", ("item", "uom", "qty", "unit_price", "amount", "avail", "batch"), party="customer",
             availability="warehouse", barcode=True),
     DocType("sales_invoice", _("Sales invoice"), "XSFP", "sales", ("customer",),
             "ref", ("src_ref", "src_line", "item_ro", "uom", "qty", "unit_price", "tax_rate", "amount", "tax"),
@@ -45,13 +45,13 @@ DOC_TYPES = {d.type: d for d in [
             "ref1", ("src_line", "item_ro", "uom", "qty", "remaining"),
             ref_type="sales_delivery", ref_key="delivery", party="customer"),
     DocType("transfer", _("Transfer"), "DB", "stock", ("from", "to"),
-            "item", ("item", "uom", "qty", "avail"), availability="from", barcode=True),
+            "item", ("item", "uom", "qty", "avail", "batch"), availability="from", barcode=True),
     DocType("stock_count", _("Stock count"), "PD", "stock", ("warehouse",),
             "item", ("item", "uom", "counted_qty", "unit_cost", "book"), availability="warehouse", barcode=True),
     DocType("count_settlement", _("Count settlement"), "PDCL", "stock", ("count",), "none", (),
             ref_type="stock_count", ref_key="count"),
     DocType("scrap", _("Scrap"), "BS", "stock", ("warehouse", "reason"),
-            "item", ("item", "uom", "qty", "avail"), availability="warehouse", barcode=True),
+            "item", ("item", "uom", "qty", "avail", "batch"), availability="warehouse", barcode=True),
     # red invoices (docs/contract-extensions.md): lines name a blue invoice line, at its price and tax rate
     DocType("purchase_red_invoice", "红字采购发票", "CGHZ", "purchase", ("supplier",),
             "ref", ("src_ref", "src_line", "item_ro", "uom", "qty", "remaining"),
@@ -85,8 +85,9 @@ COL_LABELS = {
     "amount": _("Amount"), "tax": _("Tax"), "tax_rate": _("Tax rate"), "avail": _("On hand"), "counted_qty": _("Counted qty"),
     "unit_cost": _("Unit cost"), "book": _("Book qty"), "src_ref": _("Source document"), "src_line": _("Line"),
     "remaining": _("Returnable"), "invoice": _("Invoice"), "open": _("Open amount"), "alloc_amount": _("Allocated"),
+    "batch": "批次", "expiry": "有效期至",  # batch-managed items (docs/batches.md); optional, blank for other items
 }
 
 # columns that are posted form inputs (the others are shown by the script)
 INPUT_COLS = ("item", "uom", "qty", "unit_price", "tax_rate", "counted_qty", "unit_cost", "src_ref", "src_line",
-              "invoice", "alloc_amount")
+              "invoice", "alloc_amount", "batch", "expiry")

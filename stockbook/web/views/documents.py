@@ -154,6 +154,9 @@ def build_document(dt, header: dict, rows: list[dict]) -> tuple[dict, list[int]]
                 ln["unit_price"] = _num(r["unit_price"])
             if "unit_cost" in dt.cols and r["unit_cost"]:
                 ln["unit_cost"] = _num(r["unit_cost"])
+            for k in ("batch", "expiry"):  # extension fields of batch-managed items (docs/batches.md)
+                if k in dt.cols and r.get(k):
+                    ln[k] = r[k]
         elif dt.lines in ("ref", "ref1"):
             if dt.lines == "ref":
                 ln[dt.ref_key] = r["src_ref"]
