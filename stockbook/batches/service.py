@@ -260,6 +260,16 @@ def _return_to_supplier(doc, w, ln, item_id, wh_id, qty):
         left -= take
         if left <= 0:
             break
+    if left > 0 and not list(got):  # received before batch management: its stock is in INIT, then anywhere (FEFO)
+        init = BatchBalance.objects.select_for_update().filter(item_id=item_id, warehouse_id=wh_id, batch__code=INIT_BATCH,
+                                                                 qty__gt=0).select_related("batch").first()
+        if init is not None:
+            take = min(left, init.qty)
+            w.move(n, item_id, wh_id, init.batch, -take)
+            left -= take
+        if left > 0:
+            _issue(doc, w, n, item_id, wh_id, left, None, refuse_expired=False, include_expired=True)
+            left = 0
     if left > 0:
         raise DocError("batch_insufficient", "原入库批次结存不足，不能退货", field="batch", line=n)
 

@@ -151,3 +151,16 @@ def test_turning_batch_management_on_keeps_the_invariant(post_json):
 
     assert trace("A001", "INIT")["receipts"][0]["type"] == "batch_init"
     assert check() == []
+
+
+def test_return_of_a_receipt_from_before_batch_management(post_json):
+    from tests.stock.helpers import setup_company
+
+    setup_company(post_json)
+    post_json(rcv("R0", "2026-01-02", "WH1", [("A001", "8", "5.00", None, None)]))
+    from stockbook.batches.service import check, set_policy
+    from stockbook.masterdata.models import Item
+
+    set_policy(Item.objects.get(code="A001"), batch_managed=True, on_date=date(2026, 1, 3))
+    post_json({"type": "purchase_return", "ref": "PR0", "date": "2026-01-04", "receipt": "R0", "lines": [{"line": 1, "qty": "3"}]})
+    assert moves_of("purchase_return", "PR0") == [(1, "INIT", -3)] and check() == []
