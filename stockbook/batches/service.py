@@ -415,6 +415,11 @@ def _serials(raw, n, qty_abs, required, item_code):
     return [x.strip() for x in s]
 
 
+def _line_batch(raw, n, item_id):
+    code = _ext(raw, n, "batch")
+    return Batch.objects.filter(item_id=item_id, code=code.strip()).first() if isinstance(code, str) and code.strip() else None
+
+
 def _serial_line(doc, raw, ln, mv):
     n, t = ln.line_no, doc.type
     for item_id, wh_id, qty in mv:
@@ -432,7 +437,8 @@ def _serial_line(doc, raw, ln, mv):
                 if s is None:
                     if t == "sales_return":
                         raise DocError("invalid_value", f"序列号 {c} 不存在，不能退回", field="serials", line=n)
-                    s = Serial.objects.create(item_id=item_id, code=c, warehouse_id=wh_id, status=Serial.IN, receipt=doc)
+                    s = Serial.objects.create(item_id=item_id, code=c, warehouse_id=wh_id, status=Serial.IN, receipt=doc,
+                                              batch=_line_batch(raw, n, item_id))
                 else:
                     Serial.objects.filter(pk=s.pk).update(status=Serial.IN, warehouse_id=wh_id)
                 SerialMove.objects.create(serial=s, document=doc, line=n, warehouse_id=wh_id, direction=1, date=doc.date)

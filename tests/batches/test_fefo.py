@@ -164,3 +164,19 @@ def test_return_of_a_receipt_from_before_batch_management(post_json):
     set_policy(Item.objects.get(code="A001"), batch_managed=True, on_date=date(2026, 1, 3))
     post_json({"type": "purchase_return", "ref": "PR0", "date": "2026-01-04", "receipt": "R0", "lines": [{"line": 1, "qty": "3"}]})
     assert moves_of("purchase_return", "PR0") == [(1, "INIT", -3)] and check() == []
+
+
+def test_serials_with_batch_and_void(bco):
+    from stockbook.batches.models import ItemPolicy, Serial
+    from stockbook.batches.queries import serial_trace, trace
+    from stockbook.posting.models import Document
+    from stockbook.posting.void import void_document
+
+    ItemPolicy.objects.filter(item__code="B002").update(batch_managed=True)
+    bco(rcv("R1", "2026-01-05", "WH1", [("B002", "2", "5.00", "SB1", "2027-01-01", {"serials": ["X1", "X2"]})]))
+    assert [s["serial"] for s in trace("B002", "SB1")["serials"]] == ["X1", "X2"]
+    bco(dlv("D1", "2026-01-06", "WH1", [("B002", "1", "9.00", None, {"serials": ["X1"]})]))
+    assert serial_trace("B002", "X1")["status"] == "out"
+    void_document(Document.objects.get(ref="D1").pk, reason="错单")
+    assert Serial.objects.get(code="X1").status == "in"
+    assert [m["direction"] for m in serial_trace("B002", "X1")["moves"]] == ["in", "out"]
