@@ -6,7 +6,7 @@ otherwise the warehouse scope narrows the rows and, without ``view_cost``, money
 Formulas and choices: docs/inventory-control.md.
 """
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Max, Sum
