@@ -30,6 +30,7 @@ DOC_CAPABILITY = {
     "purchase_red_invoice": "doc_invoice", "sales_red_invoice": "doc_invoice",
     "transfer": "doc_stock", "stock_count": "doc_stock", "scrap": "doc_stock", "opening_stock": "doc_stock",
     "customer_receipt": "doc_cash", "supplier_payment": "doc_cash", "count_settlement": "doc_cash",
+    "advance_application": "doc_cash",
     "journal": "voucher_make", "opening_balance": "voucher_make", "period_close": "period_close",
     "company": "manage_accounts", "account": "manage_accounts",
 }

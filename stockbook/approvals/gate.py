@@ -18,6 +18,7 @@ GATED_TYPES = {
     "purchase_receipt", "purchase_invoice", "purchase_return", "sales_delivery", "sales_invoice", "sales_return",
     "transfer", "stock_count", "count_settlement", "scrap", "customer_receipt", "supplier_payment", "journal",
     "opening_balance", "opening_stock", "purchase_red_invoice", "sales_red_invoice",
+    "advance_application",
 }
 
 

@@ -23,6 +23,8 @@ class Document(models.Model):
     warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     account = models.ForeignKey("ledger.Account", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     amount = models.BigIntegerField(null=True, blank=True)  # 分: a receipt's or payment's amount
+    # a customer_receipt / supplier_payment posted to 2203 预收账款 / 1123 预付账款 (docs/contract-extensions.md)
+    prepayment = models.BooleanField("预收/预付", default=False, db_default=False)
     ref_document = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     memo = models.CharField("备注", max_length=500, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -31,7 +31,7 @@ OPENING_TYPES = {"opening_balance", "opening_stock"}
 BUSINESS_TYPES = {
     "purchase_receipt", "purchase_invoice", "purchase_return", "sales_delivery", "sales_invoice", "sales_return",
     "transfer", "stock_count", "count_settlement", "scrap", "customer_receipt", "supplier_payment", "journal",
-    "period_close", "purchase_red_invoice", "sales_red_invoice",
+    "period_close", "purchase_red_invoice", "sales_red_invoice", "advance_application",
 }
 ALL_TYPES = MASTER_TYPES | OPENING_TYPES | BUSINESS_TYPES
 NEEDS_COMPANY = (ALL_TYPES - {"company", "warehouse", "supplier", "customer"})
@@ -42,7 +42,7 @@ TYPE_NAMES = {
     "purchase_return": "采购退货单", "sales_delivery": "销售出库单", "sales_invoice": "销售发票", "sales_return": "销售退货单",
     "transfer": "调拨单", "stock_count": "盘点单", "count_settlement": "盘点处理单", "scrap": "报废单",
     "customer_receipt": "收款单", "supplier_payment": "付款单", "journal": "记账凭证", "period_close": "期末结账",
-    "purchase_red_invoice": "红字采购发票", "sales_red_invoice": "红字销售发票",
+    "purchase_red_invoice": "红字采购发票", "sales_red_invoice": "红字销售发票", "advance_application": "预收预付冲销单",
 }
 
 

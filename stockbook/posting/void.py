@@ -29,7 +29,8 @@ from .models import Document
 from .sync import resync
 from .signals import announce
 
-VOIDABLE = set(KINDS) | {"customer_receipt", "supplier_payment", "count_settlement", "journal", "opening_balance"}
+VOIDABLE = set(KINDS) | {"customer_receipt", "supplier_payment", "count_settlement", "journal", "opening_balance",
+                         "advance_application"}
 COUNTER_SUB = 10000  # red-ink counter-move of move (doc, line, sub) is (doc, line, sub + 10000)
 
 
@@ -62,6 +63,8 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
         refs = [f"{TYPE_NAMES.get(d.type, d.type)} {d.ref}" for d in users_of[:5]]
         if refs:
             raise DocError("invalid_value", f"{name} 已被 {'、'.join(refs)} 引用，请先作废这些单据")
+        if doc.prepayment:
+            _check_prepayment_left(doc, name)
         Document.objects.filter(pk=doc.pk).update(status=Document.VOID, memo=(f"作废：{reason}" if not doc.memo else f"{doc.memo}；作废：{reason}")[:500])
         doc.status = Document.VOID
         memo = f"红字冲销 {name}：{reason}"[:500]
@@ -89,6 +92,25 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
         _record(doc, user, reason, vouchers)
     announce(doc, doc.date)
     return VoidResult(doc, vouchers)
+
+
+def _check_prepayment_left(doc, name):
+    """A prepayment (预收/预付) may be voided only if its applications stay covered at every point."""
+    from .handlers.business import prepayment_events
+
+    kind = "customer" if doc.customer_id else "supplier"
+    bal = 0
+    for d, t, i, a in sorted((d, t or _midnight(), i, a) for d, t, i, a in prepayment_events(kind, getattr(doc, f"{kind}_id"))
+                             if i != doc.pk):
+        bal += a
+        if bal < 0:
+            raise DocError("invalid_value", f"{name} 已被预收预付冲销单使用（{d.isoformat()} 余额将为 {bal / 100:.2f}），请先作废冲销单")
+
+
+def _midnight():
+    from datetime import time
+
+    return time(0)
 
 
 def _drop_reopened(doc, costing):

@@ -226,6 +226,15 @@ def _docs_sum(types, as_of) -> int:
     return Document.objects.filter(type__in=types, date__lte=as_of, status=Document.POSTED).aggregate(s=Sum("amount"))["s"] or 0
 
 
+def _settled_sum(money_type: str, party: str, as_of) -> int:
+    """What a party's money documents took off 112201 / 220201: receipts (payments) that are not prepayments,
+    plus advance applications (预收冲应收 / 预付冲应付) of that side (docs/contract-extensions.md)."""
+    from django.db.models import Q
+
+    return Document.objects.filter(Q(type=money_type, prepayment=False) | Q(type="advance_application", **{f"{party}__isnull": False}),
+                                   date__lte=as_of, status=Document.POSTED).aggregate(s=Sum("amount"))["s"] or 0
+
+
 def _unsettled_counts(as_of) -> int:
     """1901 as the counts leave it: −Σ value of the count lines whose count has no settlement dated ≤ as_of."""
     settled = Document.objects.filter(type="count_settlement", status=Document.POSTED, date__lte=as_of).values("ref_document_id")
@@ -273,8 +282,8 @@ def _subledger(ledger: str, as_of: date, sums: dict | None = None) -> int:
             return s["purchase_receipt"][0] - s["purchase_invoice"][2] - s["purchase_return"][2] + pr[2]
         if ledger == "ar":
             return (s["sales_delivery"][0] - s["sales_invoice"][2] - s["sales_return"][2] + sr[2]
-                    + s["sales_invoice"][0] + s["sales_invoice"][1] - sr[0] - sr[1] - _docs_sum(["customer_receipt"], as_of))
-        return s["purchase_invoice"][0] + s["purchase_invoice"][1] - pr[0] - pr[1] - _docs_sum(["supplier_payment"], as_of)
+                    + s["sales_invoice"][0] + s["sales_invoice"][1] - sr[0] - sr[1] - _settled_sum("customer_receipt", "customer", as_of))
+        return s["purchase_invoice"][0] + s["purchase_invoice"][1] - pr[0] - pr[1] - _settled_sum("supplier_payment", "supplier", as_of)
     if ledger == "count":
         return _unsettled_counts(as_of)
     return 0  # transit: no in-transit documents

@@ -115,12 +115,14 @@ SELECT d.id, d.{party}_id, CAST(d.date AS TEXT), d.ref, l.amount, l.tax
 _ALLOCATIONS = """
 SELECT a.document_id, a.ref_document_id, SUM(a.amount)
   FROM posting_document d JOIN posting_documentline a ON a.document_id = d.id
- WHERE d.type = %s AND d.status = %s AND d.date <= %s AND a.ref_document_id IS NOT NULL{where}
+ WHERE d.type IN (%s, 'advance_application') AND d.{party}_id IS NOT NULL AND d.status = %s AND d.date <= %s
+   AND a.ref_document_id IS NOT NULL{where}
  GROUP BY a.document_id, a.ref_document_id"""
 _MONEY = """
 SELECT d.id, d.{party}_id, CAST(d.date AS TEXT), d.ref, d.amount
   FROM posting_document d
- WHERE d.type = %s AND d.status = %s AND d.date <= %s{where}"""
+ WHERE d.type IN (%s, 'advance_application') AND d.{party}_id IS NOT NULL AND d.prepayment = FALSE
+   AND d.status = %s AND d.date <= %s{where}"""
 
 
 _REDS = """
@@ -169,7 +171,7 @@ def open_items(side: Side, as_of: date, party_ids=None) -> dict[int, PartyAging]
     day = as_of.isoformat()
     per_party: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
     with connection.cursor() as cur:
-        cur.execute(_ALLOCATIONS.format(where=where), [side.money_type, Document.POSTED, day, *extra])
+        cur.execute(_ALLOCATIONS.format(party=side.party, where=where), [side.money_type, Document.POSTED, day, *extra])
         allocated_to: dict[int, int] = defaultdict(int)  # invoice id → Σ allocations to it
         allocated_by: dict[int, int] = defaultdict(int)  # receipt id → Σ its allocations
         for rid, iid, amt in cur.fetchall():  # PostgreSQL sums bigint as numeric: back to int 分
@@ -304,15 +306,42 @@ _B_ALLOCATED = """
 SELECT i.{party}_id, {case}, SUM(a.amount)
   FROM posting_document d JOIN posting_documentline a ON a.document_id = d.id
   JOIN posting_document i ON i.id = a.ref_document_id
- WHERE d.type = %s AND d.status = %s AND d.date <= %s AND i.type = %s AND i.status = %s{where}
+ WHERE d.type IN (%s, 'advance_application') AND d.status = %s AND d.date <= %s AND i.type = %s AND i.status = %s{where}
  GROUP BY 1, 2"""
 _B_CREDITS = """
 SELECT d.{party}_id, {case},
        SUM(COALESCE(d.amount, 0) - COALESCE((SELECT SUM(a.amount) FROM posting_documentline a
                                               WHERE a.document_id = d.id AND a.ref_document_id IS NOT NULL), 0))
   FROM posting_document d
- WHERE d.type = %s AND d.status = %s AND d.date <= %s{where}
+ WHERE d.type IN (%s, 'advance_application') AND d.{party}_id IS NOT NULL AND d.prepayment = FALSE
+   AND d.status = %s AND d.date <= %s{where}
  GROUP BY 1, 2"""
+_PREPAID = """
+SELECT d.{party}_id, SUM(CASE WHEN d.type = %s THEN d.amount ELSE -d.amount END)
+  FROM posting_document d
+ WHERE (d.type = %s AND d.prepayment = TRUE OR d.type = 'advance_application' AND d.{party}_id IS NOT NULL)
+   AND d.status = %s AND d.date <= %s{where}
+ GROUP BY 1"""
+
+
+def prepaid(side: Side, as_of: date, party_ids=None) -> dict[int, int]:
+    """{party id: open prepayment (预收 2203 / 预付 1123) in 分} as of a date: prepayments − advance applications
+    (docs/contract-extensions.md). Kept apart from the invoices' aging: it settles invoices only when applied."""
+    from django.db import connection
+
+    from stockbook.posting.models import Document
+
+    where, extra = "", []
+    if party_ids is not None:
+        party_ids = [int(x) for x in party_ids]
+        if not party_ids:
+            return {}
+        where = f" AND d.{side.party}_id IN ({', '.join(['%s'] * len(party_ids))})"
+        extra = party_ids
+    with connection.cursor() as cur:
+        cur.execute(_PREPAID.format(party=side.party, where=where),
+                    [side.money_type, side.money_type, Document.POSTED, as_of.isoformat(), *extra])
+        return {pid: int(v) for pid, v in cur.fetchall() if v}
 
 
 def bucket_sums(side: Side, as_of: date, party_ids=None) -> dict[int, list[int]]:
@@ -392,6 +421,9 @@ def aging(side: Side, as_of: date, p: dict | None = None) -> Report:
     p = p or {}
     ids = party_filter(side, p)
     parties = bucket_sums(side, as_of, ids)
+    pre = prepaid(side, as_of, ids)
+    for pid in pre:
+        parties.setdefault(pid, [0] * 5)
     info = {pk: (code, name) for pk, code, name in side.model.objects.filter(pk__in=list(parties)).values_list("pk", "code", "name")}
     rows, data_rows = [], []
     sums = dict.fromkeys(BUCKETS, 0)
@@ -399,14 +431,21 @@ def aging(side: Side, as_of: date, p: dict | None = None) -> Report:
         b = dict(zip(BUCKETS, parties[pid]))
         total = sum(b.values())
         code, name = info[pid]
-        data_rows.append({side.party: code, "total": fmt_money(total), **{k: fmt_money(v) for k, v in b.items()}})
-        rows.append({side.party: code, "name": name, "total": fmt_money(total), **{k: fmt_money(v) for k, v in b.items()}})
+        extra = {"prepayment": fmt_money(-pre[pid])} if pre.get(pid) else {}  # 预收/预付, a credit
+        data_rows.append({side.party: code, "total": fmt_money(total), **{k: fmt_money(v) for k, v in b.items()}, **extra})
+        rows.append({side.party: code, "name": name, "total": fmt_money(total), **{k: fmt_money(v) for k, v in b.items()}, **extra})
         for k, v in b.items():
             sums[k] += v
     data = {"report": side.report, "as_of": as_of.isoformat(), "rows": data_rows}
     cols = [Column(side.party, f"{side.party_title}编码"), Column("name", f"{side.party_title}名称"),
             Column("total", "合计", "money")] + [Column(k, BUCKET_TITLES[k], "money") for k in BUCKETS]
+    if pre:
+        cols.append(Column("prepayment", "预收款余额" if side.kind == "ar" else "预付款余额", "money"))
+        for r in rows:
+            r.setdefault("prepayment", "0.00")
     totals = {side.party: "合计", "total": fmt_money(sum(sums.values())), **{k: fmt_money(v) for k, v in sums.items()}}
+    if pre:
+        totals["prepayment"] = fmt_money(-sum(pre.values()))
     title = "应收账款账龄分析表" if side.kind == "ar" else "应付账款账龄分析表"
     return Report(side.report, title, data, cols, rows, subtitle=f"截至 {as_of.isoformat()}，按发票日期计龄",
                   totals=totals if rows else None)

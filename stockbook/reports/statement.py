@@ -7,18 +7,18 @@ we owe it (supplier, 220201: invoices credit, payments debit), over posted docum
 balance equals the party's aging total as of ``to``. Returns act on deliveries (receipts) not yet invoiced
 (112202 / 220202 in the contract), never on an invoice, so they do not move this balance.
 """
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Q, Sum
 
 from stockbook.core.errors import DocError
 from stockbook.core.money import fmt_money
 
-from .aging import AR, AP, BUCKETS, BUCKET_TITLES, RED_TYPE, open_items
+from .aging import AR, AP, BUCKETS, BUCKET_TITLES, RED_TYPE, open_items, prepaid
 from .base import Column, Report
 
 TYPE_TITLES = {"sales_invoice": "销售发票", "customer_receipt": "收款", "purchase_invoice": "采购发票", "supplier_payment": "付款",
-               "sales_red_invoice": "红字销售发票", "purchase_red_invoice": "红字采购发票"}
+               "sales_red_invoice": "红字销售发票", "purchase_red_invoice": "红字采购发票", "advance_application": "预收预付冲销"}
 
 
 def _side_and_party(p: dict):
@@ -60,8 +60,9 @@ def build_statement(side, party, start: date, end: date) -> Report:
 
     # opening: invoices − receipts dated before ``start``
     inv_before = sum(_gross_by_invoice(side, party, Q(document__date__lt=start)).values())
-    paid_before = Document.objects.filter(type=side.money_type, status=Document.POSTED, date__lt=start,
-                                          **{side.party: party}).aggregate(a=Sum("amount"))["a"] or 0
+    # prepayments (预收/预付, docs/contract-extensions.md) stay out of the balance until applied
+    paid_before = Document.objects.filter(Q(type=side.money_type, prepayment=False) | Q(type="advance_application"),
+                                          status=Document.POSTED, date__lt=start, **{side.party: party}).aggregate(a=Sum("amount"))["a"] or 0
     paid_before = int(paid_before)
     red_type = RED_TYPE[side.invoice_type]  # a red invoice (红字发票) lowers the balance like a receipt (payment)
     red_before = sum(_gross_by_invoice(side, party, Q(document__date__lt=start), red_type).values())
@@ -69,11 +70,11 @@ def build_statement(side, party, start: date, end: date) -> Report:
 
     gross = _gross_by_invoice(side, party, Q(document__date__gte=start, document__date__lte=end))
     gross.update(_gross_by_invoice(side, party, Q(document__date__gte=start, document__date__lte=end), red_type))
-    docs = list(Document.objects.filter(Q(type=side.invoice_type) | Q(type=side.money_type) | Q(type=red_type), status=Document.POSTED,
-                                        date__gte=start, date__lte=end, **{side.party: party}).order_by("date", "id")
-                .values_list("id", "type", "date", "ref", "amount", "memo"))
+    docs = list(Document.objects.filter(Q(type=side.invoice_type) | Q(type=side.money_type) | Q(type=red_type) | Q(type="advance_application"),
+                                        status=Document.POSTED, date__gte=start, date__lte=end, **{side.party: party}).order_by("date", "id")
+                .values_list("id", "type", "date", "ref", "amount", "memo", "prepayment"))
     allocs: dict[int, list[tuple[str, int]]] = {}
-    for rid, iref, amt in DocumentLine.objects.filter(document_id__in=[d[0] for d in docs if d[1] == side.money_type],
+    for rid, iref, amt in DocumentLine.objects.filter(document_id__in=[d[0] for d in docs if d[1] in (side.money_type, "advance_application")],
                                                       ref_document__isnull=False).order_by("document_id", "line_no") \
             .values_list("document_id", "ref_document__ref", "amount"):
         allocs.setdefault(rid, []).append((iref, amt or 0))
@@ -83,8 +84,12 @@ def build_statement(side, party, start: date, end: date) -> Report:
     bal = opening
     lines, rows = [], []
     sum_inc = sum_dec = 0
-    for doc_id, typ, d, ref, amount, memo in docs:
-        if typ == side.invoice_type:
+    for doc_id, typ, d, ref, amount, memo, prepayment in docs:
+        if prepayment:
+            inc = dec = 0
+            what = "预收款，计入 2203 预收账款" if side is AR else "预付款，计入 1123 预付账款"
+            summary = "；".join(([memo] if memo else []) + [f"{what} {fmt_money(amount or 0)}（冲销前不影响本余额）"])
+        elif typ == side.invoice_type:
             inc, dec = gross.get(doc_id, 0), 0
             summary = memo or TYPE_TITLES[typ]
         elif typ == red_type:
@@ -97,6 +102,8 @@ def build_statement(side, party, start: date, end: date) -> Report:
             rest = dec - sum(a for _, a in allocs.get(doc_id, []))
             if rest:
                 parts.append(f"未指定发票 {fmt_money(rest)}")
+            if typ == "advance_application":
+                parts.insert(0, "预收冲应收" if side is AR else "预付冲应付")
             summary = "；".join(([memo] if memo else []) + parts) or TYPE_TITLES[typ]
         bal += inc - dec
         sum_inc += inc
@@ -114,6 +121,10 @@ def build_statement(side, party, start: date, end: date) -> Report:
             "from": start.isoformat(), "to": end.isoformat(), "opening": fmt_money(opening), "rows": lines,
             "debit": fmt_money(sum_inc if side is AR else sum_dec), "credit": fmt_money(sum_dec if side is AR else sum_inc),
             "closing": fmt_money(closing), "aging": aging}
+    pre_open = prepaid(side, start - timedelta(days=1), [party.pk]).get(party.pk, 0)
+    pre_close = prepaid(side, end, [party.pk]).get(party.pk, 0)
+    if pre_open or pre_close:
+        data["prepayment"] = {"opening": fmt_money(pre_open), "closing": fmt_money(pre_close)}
 
     inc_title, dec_title = ("应收增加", "本期收款") if side is AR else ("本期付款", "应付增加")
     cols = [Column("date", "日期"), Column("type_name", "单据类型"), Column("ref", "单据号"), Column("summary", "摘要"),

@@ -67,8 +67,10 @@ def test_partial_full_return_reinvoice(post_json, method):
 
 
 def test_red_reduces_open_amount_and_allocation(post_json):
-    """SI1 10 kg @ 22.00 = 248.60 unpaid; SR1 reds 4 kg (99.44): SI1 open 149.16 — the aging shows 149.16,
-    an allocation above it is invalid_value, 149.16 is accepted; then nothing is open."""
+    """SI1 10 kg @ 22.00 = 248.60 unpaid; SR1 reds 4 kg (99.44): SI1 open 149.16 — the aging shows 149.16.
+    An allocation is limited as in the contract by gross − allocations (248.61: invalid_value), not by red
+    invoices (so what is accepted does not depend on whether the red or the payment came first); RC1 200.00
+    allocating 149.16 settles SI1, its rest 50.84 is a credit."""
     setup_company(post_json, "moving_average")
     post_json(rec("R1", "2026-01-05", "10", "10.00"))
     post_json(dlv("D1", "2026-01-06", "10", "20.00"))
@@ -79,9 +81,10 @@ def test_red_reduces_open_amount_and_allocation(post_json):
     rows = build_report("ar-aging", {"as_of": date(2026, 1, 31)}).data["rows"]
     assert rows[0]["total"] == "149.16"
     rc = {"type": "customer_receipt", "ref": "RC1", "date": "2026-01-20", "customer": "C01", "account": "1002",
-          "amount": "200.00", "allocations": [{"invoice": "SI1", "amount": "149.17"}]}
+          "amount": "300.00", "allocations": [{"invoice": "SI1", "amount": "248.61"}]}
     assert rejected(post_json, rc) == "invalid_value"
     rc["allocations"][0]["amount"] = "149.16"
+    rc["amount"] = "200.00"
     post_json(rc)
     rows = build_report("ar-aging", {"as_of": date(2026, 1, 31)}).data["rows"]
     assert rows[0]["total"] == "-50.84"  # the receipt's unallocated rest: a credit

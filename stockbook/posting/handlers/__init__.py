@@ -29,6 +29,7 @@ HANDLERS = {
     "scrap": business.scrap,
     "customer_receipt": business.customer_receipt,
     "supplier_payment": business.supplier_payment,
+    "advance_application": business.advance_application,
 }
 
 MASTER_MODELS = {"warehouse": Warehouse, "item": Item, "supplier": Supplier, "customer": Customer}

@@ -421,8 +421,54 @@ def _money(ctx, kind, invoice_type):
     if not (code.startswith("1001") or code.startswith("1002")):
         raise DocError("invalid_value", "收付款科目必须是 1001 库存现金、1002 银行存款或其下级科目", field="account")
     amount = to_fen(parse_money(get(ctx.obj, "amount") if get(ctx.obj, "amount") is not MISSING else None, "amount"))
-    p = Pending(**{kind: party}, account=account, amount=amount)
+    prepayment = get(ctx.obj, "prepayment")  # 预收/预付 (docs/contract-extensions.md): to 2203 / 1123, no allocations
+    if prepayment is not MISSING and not isinstance(prepayment, bool):
+        raise DocError("invalid_value", "prepayment 必须是 true 或 false", field="prepayment")
+    prepayment = prepayment is True
+    p = Pending(**{kind: party}, account=account, amount=amount, prepayment=prepayment)
     allocs = get(ctx.obj, "allocations")
+    if allocs is not MISSING and prepayment:
+        raise DocError("invalid_value", "预收/预付款不能核销发票，请用预收冲应收（advance_application）核销", field="allocations")
+    _allocations(ctx, p, kind, invoice_type, allocs, amount)
+    return _writer(ctx, p)
+
+
+def advance_application(ctx):
+    """预收冲应收 / 预付冲应付: customer or supplier, amount, allocations?: invoice, amount. Dr 2203 / Cr 112201
+    (customer), Dr 220201 / Cr 1123 (supplier). The party's open prepayment balance (prepayments − applications,
+    in date order) may never go negative (invalid_value)."""
+    has_c, has_s = get(ctx.obj, "customer") is not MISSING, get(ctx.obj, "supplier") is not MISSING
+    if has_c and has_s:
+        raise DocError("invalid_value", "预收预付冲销只能指定客户或供应商之一", field="supplier")
+    kind = "supplier" if has_s else "customer"
+    party = _party(ctx, kind, kind)
+    amount = to_fen(parse_money(get(ctx.obj, "amount") if get(ctx.obj, "amount") is not MISSING else None, "amount"))
+    p = Pending(**{kind: party}, amount=amount)
+    _allocations(ctx, p, kind, "sales_invoice" if kind == "customer" else "purchase_invoice", get(ctx.obj, "allocations"), amount)
+    # 7. the open prepayment balance, at the application's date and every later point
+    type(party).objects.select_for_update().filter(pk=party.pk).first()  # one application of a party at a time
+    events = sorted([(d, t or dtime(0), i, a) for d, t, i, a in prepayment_events(kind, party.pk)]
+                    + [(ctx.date, ctx.time or dtime(0), 1 << 62, -amount)])
+    bal = 0
+    for d, t, _i, a in events:
+        bal += a
+        if bal < 0 and (d, t) >= _when(ctx):
+            what = "预收" if kind == "customer" else "预付"
+            raise DocError("invalid_value", f"{party.code} 的{what}款余额不足：冲销 {amount / 100:.2f} 后在 {d.isoformat()} 为 "
+                                            f"{bal / 100:.2f}", field="amount")
+    return _writer(ctx, p)
+
+
+def prepayment_events(kind: str, party_id: int) -> list[tuple]:
+    """(date, time, id, ±amount) of a party's posted prepayments (+) and advance applications (−)."""
+    money = "customer_receipt" if kind == "customer" else "supplier_payment"
+    rows = Document.objects.filter(Q(type=money, prepayment=True) | Q(type="advance_application"), status=Document.POSTED,
+                                   **{f"{kind}_id": party_id}).values_list("date", "time", "id", "type", "amount")
+    return [(d, t, i, a if typ == money else -a) for d, t, i, typ, a in rows]
+
+
+def _allocations(ctx, p, kind, invoice_type, allocs, amount):
+    party = p.header[kind]
     if allocs is not MISSING:
         if not isinstance(allocs, list):
             raise DocError("invalid_value", "allocations 必须是数组", field="allocations")
@@ -442,13 +488,17 @@ def _money(ctx, kind, invoice_type):
             _line_err(n, one)
         if sum(x["amount"] for x in p.lines) > amount:
             raise DocError("invalid_value", "核销合计超过收付款金额", field="allocations")
-    return _writer(ctx, p)
 
 
-def open_amount(invoice: Document) -> int:
-    """gross − allocations − red invoices of it (negative: the red invoice left the party a credit)."""
+def open_amount(invoice: Document, reds: bool = False) -> int:
+    """gross − allocations (the contract's allocation limit); ``reds``: also − its red invoices (what the reports
+    show open; negative: the red invoice left the party a credit). Allocations are not limited by red
+    invoices: a red invoice may come before or after a payment, and what is accepted must not depend on the
+    order of posting (docs/contract-extensions.md)."""
     gross = DocumentLine.objects.filter(document=invoice).aggregate(a=Sum("amount"), t=Sum("tax"))
-    allocated = DocumentLine.objects.filter(ref_document=invoice, document__type__in=("customer_receipt", "supplier_payment")).aggregate(a=Sum("amount"))["a"] or 0
+    allocated = DocumentLine.objects.filter(ref_document=invoice, document__type__in=("customer_receipt", "supplier_payment", "advance_application")).aggregate(a=Sum("amount"))["a"] or 0
+    if not reds:
+        return (gross["a"] or 0) + (gross["t"] or 0) - allocated
     red = DocumentLine.objects.filter(ref_document=invoice, document__type__in=RED_TYPES,
                                       document__status=Document.POSTED).aggregate(a=Sum("amount"), t=Sum("tax"))
     return (gross["a"] or 0) + (gross["t"] or 0) - allocated - int(red["a"] or 0) - int(red["t"] or 0)
