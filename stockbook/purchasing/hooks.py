@@ -131,16 +131,28 @@ def on_invoice(ctx, doc, vouchers):
             raise DocError("three_way_mismatch",
                            f"第 {dl.line_no} 行：采购订单 {pol.order.number} 第 {pol.line_no} 行单价 {_money(expected)}，"
                            f"发票单价 {_money(got)}，不符（价格容差 {format(tol.normalize(), 'f')}%）", field="unit_price", line=dl.line_no)
-        # qty: all invoices of this receipt line ≤ accepted (received − returned)
-        invoiced = (DocumentLine.objects.filter(ref_document_id=dl.ref_document_id, ref_line=dl.ref_line,
-                                                document__type="purchase_invoice", document__status=Document.POSTED)
-                    .aggregate(q=Sum("qty_base"))["q"] or 0)
+        # qty: all invoices of this receipt line (net of red invoices) ≤ accepted (received − returned)
+        invoiced = sum(q for _l, q in invoiced_lines(dl.ref_document_id, dl.ref_line))
         returned = lk.returns.aggregate(q=Sum("qty_base"))["q"] or 0
         accepted = lk.qty_base - returned
         if invoiced > accepted:
             raise DocError("three_way_mismatch",
                            f"第 {dl.line_no} 行：入库单 {lk.document.ref} 第 {lk.line_no} 行合格入库 {_q(accepted)}，"
                            f"累计开票 {_q(invoiced)}，超过合格数量", field="qty", line=dl.line_no)
+
+
+def invoiced_lines(receipt_id: int, line_no: int) -> list[tuple[DocumentLine, int]]:
+    """The posted purchase invoice lines of a receipt line, each with its qty net of red invoices (红字发票)."""
+    blue = list(DocumentLine.objects.filter(ref_document_id=receipt_id, ref_line=line_no, document__type="purchase_invoice",
+                                            document__status=Document.POSTED).select_related("document", "item"))
+    if not blue:
+        return []
+    red = {}
+    for r in (DocumentLine.objects.filter(ref_document_id__in={b.document_id for b in blue}, document__type="purchase_red_invoice",
+                                          document__status=Document.POSTED).values("ref_document_id", "ref_line")
+              .annotate(q=Sum("qty_base")).order_by()):
+        red[(r["ref_document_id"], r["ref_line"])] = r["q"] or 0
+    return [(b, b.qty_base - red.get((b.document_id, b.line_no), 0)) for b in blue]
 
 
 def _money(d: Decimal) -> str:

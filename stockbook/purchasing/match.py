@@ -6,9 +6,8 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from stockbook.core.money import fmt_qty
-from stockbook.posting.models import Document, DocumentLine
 
-from .hooks import _money, po_price_in, price_matches
+from .hooks import _money, invoiced_lines, po_price_in, price_matches
 from .models import InspectionLine, PurchaseOrder, PurchaseSettings, ReceiptLink
 
 
@@ -24,14 +23,13 @@ def match_rows(po: PurchaseOrder) -> list[dict]:
                "price": po_price_in(pol, pol.item, pol.item.uom)}
         for lk in [lk for lk in links if lk.po_line_id == pol.pk]:
             returned = lk.returns.aggregate(q=Sum("qty_base"))["q"] or 0
-            inv_lines = list(DocumentLine.objects.filter(ref_document_id=lk.document_id, ref_line=lk.line_no,
-                                                         document__type="purchase_invoice", document__status=Document.POSTED)
-                             .select_related("document", "item"))
-            invoiced = sum(il.qty_base for il in inv_lines)
+            inv_lines = invoiced_lines(lk.document_id, lk.line_no)
+            invoiced = sum(q for _il, q in inv_lines)
             invs = []
-            for il in inv_lines:
+            for il, q in inv_lines:
                 ok = price_matches(po_price_in(pol, il.item, il.uom), Decimal(il.unit_price), tol)
-                invs.append({"ref": il.document.ref, "doc_id": il.document_id, "qty": il.qty_base, "price": il.unit_price, "ok": ok})
+                invs.append({"ref": il.document.ref, "doc_id": il.document_id, "qty": q, "price": il.unit_price, "ok": ok,
+                             "red": il.qty_base - q})
                 row["ok"] &= ok
             qc = insp.get((lk.document_id, lk.line_no))
             accepted = lk.qty_base - returned

@@ -274,3 +274,21 @@ def test_requisition_through_approvals(company, people, make_workflow, post_json
     big = services.requisition_to(big, R.SUBMITTED, user=buyer)
     approvals.reject(big.approval, fin1, pw(fin1), "暂缓")
     assert services.sync_requisition(big).status == R.REJECTED
+
+
+def test_red_invoice_gives_qty_back_to_the_match(company, post_json):
+    """R1 10 against the order, PI1 10 @ 10.00; a red invoice of 4 → net invoiced 6, so PI2 of 4 passes the match
+    (without the red one the core refuses it as invoice_exceeds_receipt)."""
+    from stockbook.purchasing.match import match_json
+
+    po = approved()
+    post_json(rcv(po.number, "10"))
+    inv = {"type": "purchase_invoice", "ref": "PI1", "date": "2026-01-15", "supplier": "S01",
+           "lines": [{"receipt": "R1", "line": 1, "qty": "10", "unit_price": "10.00"}]}
+    post_json(inv)
+    post_json({"type": "purchase_red_invoice", "ref": "RED1", "date": "2026-01-16", "supplier": "S01",
+               "lines": [{"invoice": "PI1", "line": 1, "qty": "4"}]})
+    post_json(dict(inv, ref="PI2", date="2026-01-17", lines=[dict(inv["lines"][0], qty="4")]))
+    line = match_json(po)["lines"][0]
+    assert (line["invoiced"], line["match"]) == ("10", "匹配")
+    assert [i["qty"] for i in line["receipts"][0]["invoices"]] == ["6", "4"]
