@@ -162,6 +162,9 @@ def list_quotations(request, status: str = "", customer: str = "", limit: int = 
     def fn():
         check_text(status, customer)
         actions.require_read(request.auth)
+        from .service import expire_overdue
+
+        expire_overdue()
         qs = Quotation.objects.select_related("customer", "warehouse")
         if status:
             qs = qs.filter(status=status)

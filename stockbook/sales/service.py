@@ -257,6 +257,12 @@ def expire_quotation(q: Quotation) -> Quotation:
     return q
 
 
+def expire_overdue(today: Date | None = None) -> int:
+    """Quotations past their valid-until date become 已失效 (run when quotations are listed)."""
+    today = today or timezone.localdate()
+    return Quotation.objects.filter(status__in=(Quotation.DRAFT, Quotation.SENT), valid_until__lt=today).update(status=Quotation.EXPIRED)
+
+
 def convert_quotation(q: Quotation, user=None, warehouse: str | None = None, on: Date | None = None) -> SalesOrder:
     """报价转订单: a draft order with the quotation's lines (one click)."""
     on = on or timezone.localdate()

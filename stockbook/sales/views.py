@@ -266,6 +266,7 @@ def price_json(request):
 # -- quotations ---------------------------------------------------------------------------------------------------
 def quotation_list(request):
     actions.require_read(request.user)
+    service.expire_overdue()
     g = request.GET
     f = {k: g.get(k, "").strip() for k in ("status", "customer", "q")}
     qs = Quotation.objects.select_related("customer")

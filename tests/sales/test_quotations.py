@@ -77,3 +77,11 @@ def test_credit_without_override_writes_nothing(shop):
     with pytest.raises(DocError) as e:
         service.request_override(o3, role_user("s", "销售"))
     assert e.value.code == "invalid_value"
+
+
+def test_overdue_quotations_expire(shop):
+    q = _q()
+    assert service.expire_overdue(date(2026, 1, 20)) == 0
+    assert service.expire_overdue(date(2026, 1, 21)) == 1
+    q.refresh_from_db()
+    assert q.status == Quotation.EXPIRED
