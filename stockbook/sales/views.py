@@ -178,9 +178,30 @@ def order_deliver(request, no):
             if e.code == "not_allowed":
                 raise
             error = _err(e)
+    picks = _fefo_preview(o, lines)
     rows = [{"no": ln.line_no, "item": ln.item, "uom": ln.item.uom, "ordered": fmt_qty(ln.qty_base), "delivered": fmt_qty(ln.delivered_base),
-             "open": fmt_qty(ln.remaining_base), "qty": qtys.get(ln.line_no, ""), "gift": ln.gift} for ln in lines]
+             "open": fmt_qty(ln.remaining_base), "qty": qtys.get(ln.line_no, ""), "gift": ln.gift, "batches": picks.get(ln.line_no)}
+            for ln in lines]
     return render(request, "sales/deliver.html", {"o": o, "rows": rows, "form": form, "error": error})
+
+
+def _fefo_preview(o, lines) -> dict:
+    """{order line: "B-1 30；B-2 20"} — the batches FEFO would pick for what is left (batch-managed items only)."""
+    bs = delivery._batches()
+    if bs is None:
+        return {}
+    pol = bs.policies([ln.item_id for ln in lines])
+    out = {}
+    on = timezone.localdate()
+    for ln in lines:
+        p = pol.get(ln.item_id)
+        if p is None or not p.batch_managed or ln.remaining_base <= 0:
+            continue
+        try:
+            out[ln.line_no] = "；".join(f"{code} {fmt_qty(q)}" for code, q in bs.fefo_pick(ln.item, o.warehouse, ln.remaining_base, on))
+        except DocError as e:
+            out[ln.line_no] = e.message
+    return out
 
 
 def order_invoice(request, no):

@@ -148,3 +148,19 @@ def test_override_request_from_the_order_page(shop):
     o.refresh_from_db()
     assert o.status == SalesOrder.CONFIRMED and o.override_amount == 11_300_000
     assert "批准敞口" in c.get(f"/sales/orders/{o.no}/").content.decode()
+
+
+def test_deliver_page_shows_fefo_batches(boss, post_json):
+    """A001 batch-managed: L1 expires 2099-12-31 (20 kg), L2 2099-06-30 (20 kg) — an order of 30 kg picks L2 20 then L1 10."""
+    from stockbook.batches.models import ItemPolicy
+    from stockbook.masterdata.models import Item
+
+    ItemPolicy.objects.create(item=Item.objects.get(code="A001"), batch_managed=True)
+    post_json({"type": "purchase_receipt", "ref": "R1", "date": "2026-01-02", "supplier": "S01", "warehouse": "WH2",
+               "lines": [{"item": "A001", "qty": "20", "unit_price": "10", "batch": "L1", "expiry": "2099-12-31"},
+                         {"item": "A001", "qty": "20", "unit_price": "10", "batch": "L2", "expiry": "2099-06-30"}]})
+    _new(boss, warehouse="WH2", item=["A001", "", ""], qty=["30", "", ""], list_price=["20", "", ""], confirm="1")
+    o = SalesOrder.objects.get()
+    assert o.status == SalesOrder.CONFIRMED
+    page = boss.get(f"/sales/orders/{o.no}/deliver/").content.decode()
+    assert "L2 20；L1 10" in page
