@@ -10,7 +10,7 @@ CLI_PLUGINS: list[str] = ["stockbook.backup.cli", "stockbook.jobs.cli", "stockbo
                           "stockbook.purchasing.cli", "stockbook.sales.cli", "stockbook.batches.cli", "stockbook.invctl.cli"]
 
 REPORTS = ("trial-balance", "stock-balance", "reconcile", "general-ledger", "detail-ledger", "item-ledger", "stock-summary", "moves",
-           "ar-aging", "ap-aging", "statement", "dunning")
+           "ar-aging", "ap-aging", "statement", "dunning", "ar-instalments", "ap-instalments")
 
 
 def _setup(db: str | None):
@@ -71,6 +71,7 @@ def main(argv=None):
     p.add_argument("--item")
     p.add_argument("--warehouse")
     p.add_argument("--region", help="region code (ar-aging, ap-aging)")
+    p.add_argument("--by", choices=("invoice", "due"), help="ar-aging/ap-aging: age by invoice date (default) or by due date")
     p.add_argument("--format", default="table", choices=("json", "table", "csv", "xlsx", "pdf"))
     p.add_argument("--output", "-o", help="write to this file (needed for xlsx/pdf on a terminal)")
 
@@ -146,7 +147,8 @@ def _report(args):
     from stockbook.reports.base import render
     from stockbook.reports.registry import build_report
 
-    params = {k: getattr(args, k, None) for k in ("as_of", "start", "end", "account", "customer", "supplier", "item", "warehouse", "region")}
+    params = {k: getattr(args, k, None) for k in ("as_of", "start", "end", "account", "customer", "supplier", "item", "warehouse", "region",
+                                                  "by")}
     try:
         rep = build_report(args.name, params)
     except DocError as e:

@@ -11,7 +11,7 @@ STOCK_REPORTS = {"stock-balance", "stock-summary", "item-ledger", "moves"}
 BOOK_REPORTS = {"trial-balance", "general-ledger", "detail-ledger", "reconcile"}
 # receivables/payables (stockbook/reports/aging.py, statement.py): document amounts, so view_documents and
 # view_price; a scoped user sees the parties of her regions only (docs/ar-ap.md)
-ARAP_REPORTS = {"ar-aging", "ap-aging", "statement", "dunning"}
+ARAP_REPORTS = {"ar-aging", "ap-aging", "statement", "dunning", "ar-instalments", "ap-instalments"}
 # keys of report data rows that carry cost (value) figures
 COST_KEYS = {"value", "in_value", "out_value", "value_before", "value_after", "opening_value", "closing_value", "cost"}
 

@@ -63,3 +63,17 @@ class DocumentLine(models.Model):
         unique_together = [("document", "line_no")]
         ordering = ["document_id", "line_no"]
         indexes = [models.Index(fields=["ref_document", "ref_line"]), models.Index(fields=["item"])]
+
+
+class PaymentPlanLine(models.Model):
+    """收付款计划: an instalment of an invoice's optional ``payment_plan`` (docs/contract-extensions.md §3)."""
+
+    document = models.ForeignKey(Document, related_name="payment_plan", on_delete=models.PROTECT)
+    seq = models.PositiveIntegerField()
+    due_date = models.DateField("到期日")
+    amount = models.BigIntegerField("金额")  # 分
+
+    class Meta:
+        unique_together = [("document", "seq")]
+        ordering = ["document_id", "seq"]
+        indexes = [models.Index(fields=["due_date"])]

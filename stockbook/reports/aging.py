@@ -419,6 +419,12 @@ def aging(side: Side, as_of: date, p: dict | None = None) -> Report:
     if as_of is None:
         raise DocError("invalid_value", f"{side.report} 需要 --as-of 日期", field="as_of")
     p = p or {}
+    if p.get("by") == "due":  # by due date (payment plans, docs/contract-extensions.md §3)
+        from .instalments import aging_by_due
+
+        return aging_by_due(side, as_of, p)
+    if p.get("by") not in (None, "", "invoice"):
+        raise DocError("invalid_value", "--by 只能是 invoice（按发票日期）或 due（按到期日）", field="by")
     ids = party_filter(side, p)
     parties = bucket_sums(side, as_of, ids)
     pre = prepaid(side, as_of, ids)

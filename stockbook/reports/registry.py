@@ -49,6 +49,10 @@ def _build(name: str, p: dict):
         from . import aging
 
         return aging.aging(aging.SIDES[name], p.get("as_of"), p)
+    if name in ("ar-instalments", "ap-instalments"):  # payment plans, docs/contract-extensions.md §3
+        from . import instalments
+
+        return instalments.instalments(instalments.INSTALMENT_SIDES[name], p.get("as_of"), p)
     if name == "dunning":
         from . import dunning
 

@@ -252,7 +252,48 @@ def _invoice(ctx, party_kind, ref_type, ref_key, used_types, exceed_code, word):
                                 qty_base=qbase, unit_price=str(price), amount=net, tax=to_fen(round2(round2(q * price) * rate)),
                                 ref_document=ref_doc, ref_line=ref_line.line_no))
         _line_err(n, one)
-    return _writer(ctx, p)
+    plan = _payment_plan(ctx, sum(x["amount"] + x["tax"] for x in p.lines))
+    write = _writer(ctx, p)
+    if not plan:
+        return write
+
+    def write_with_plan(doc):
+        from ..models import PaymentPlanLine
+
+        vouchers = write(doc)
+        PaymentPlanLine.objects.bulk_create([PaymentPlanLine(document=doc, seq=i, due_date=d, amount=a) for i, (d, a) in enumerate(plan, 1)])
+        return vouchers
+
+    return write_with_plan
+
+
+def _payment_plan(ctx, gross: int) -> list[tuple]:
+    """收付款计划 (docs/contract-extensions.md §3): optional ``payment_plan``, a non-empty list of {due_date,
+    amount}: dates valid and not before the invoice, amounts > 0, summing to the invoice's gross."""
+    from ..fields import parse_date
+
+    raw = get(ctx.obj, "payment_plan")
+    if raw is MISSING:
+        return []
+    if not isinstance(raw, list) or not raw:
+        raise DocError("invalid_value", "payment_plan 必须是非空数组", field="payment_plan")
+    out = []
+    for n, it in enumerate(raw, 1):
+        if not isinstance(it, dict):
+            raise DocError("invalid_value", f"payment_plan 第 {n} 项必须是对象", field="payment_plan")
+        d = it.get("due_date")
+        try:
+            due = parse_date(d if isinstance(d, str) else None)
+        except DocError:
+            raise DocError("invalid_value", f"payment_plan 第 {n} 项的到期日 due_date 无效", field="payment_plan") from None
+        if due < ctx.date:
+            raise DocError("invalid_value", f"payment_plan 第 {n} 项的到期日早于发票日期", field="payment_plan")
+        amt = to_fen(parse_money(it.get("amount"), "payment_plan"))
+        out.append((due, amt))
+    if sum(a for _, a in out) != gross:
+        raise DocError("invalid_value", f"收付款计划合计 {sum(a for _, a in out) / 100:.2f} 不等于发票价税合计 {gross / 100:.2f}",
+                       field="payment_plan")
+    return sorted(out)
 
 
 # -- red invoices (红字发票), docs/contract-extensions.md ------------------------------------------
