@@ -43,5 +43,7 @@ def test_form_lines_and_post(web, post_json):
     assert [(ln["line"], ln["remaining"]) for ln in j["lines"]] == [(1, "6")]
     j = web.get("/stock/ref-lines", {"type": "purchase_receipt", "ref": "R1"}).json()
     assert [(ln["line"], ln["remaining"]) for ln in j["lines"]] == [(1, "4")]  # open again for a return
+    j = web.get("/stock/open-invoices", {"type": "purchase_invoice", "party": "S01"}).json()
+    assert [(i["ref"], i["open"]) for i in j["invoices"]] == [("PI1", "81.36")]  # 135.60 − 54.24 reddened
     html = web.get(f"/documents/{Document.objects.get(ref='PI1').pk}/").content.decode()
     assert "/documents/new/purchase_red_invoice/?supplier=S01&amp;invoice=PI1" in html
