@@ -269,7 +269,8 @@ class BulkWriter:
         for ln in lines:
             ln.result = results.get((doc_id, ln.line_no))
         self.rows["doc"].append((doc_id, typ, obj["ref"], f"{typ}:{obj['ref']}", canonical(obj), day.isoformat(), None, "posted",
-                                 "api", party.get("supplier_id"), party.get("customer_id"), wh, None, None, None, "", None, self.now))
+                                 "api", party.get("supplier_id"), party.get("customer_id"), wh, None, None, False, None, "", None,
+                                 self.now))  # … account, amount, prepayment, ref_document, memo, created_by, created_at
         for ln in lines:
             self.rows["line"].append((self._take("line"), doc_id, ln.line_no, ln.item_id, wh, None, ln.uom, ln.qty, ln.qty_base,
                                       ln.unit_price, ln.amount, None, None, "", None, None,

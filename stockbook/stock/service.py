@@ -8,6 +8,7 @@ posting layer can correct its voucher.
 """
 import json
 from collections import defaultdict
+from functools import lru_cache
 from datetime import date, time
 from types import SimpleNamespace
 
@@ -353,6 +354,7 @@ def _split(key: str) -> tuple[int, int]:
     return int(d), int(ln)
 
 
+@lru_cache(maxsize=None)
 def red_loaders(method: str) -> dict:
     """What a red invoice needs from the stored documents (engine ``rebuild``): a receipt ("R") or delivery
     ("D") line fully taken before this run, rebuilt as it was when it was fully taken (it cannot change
