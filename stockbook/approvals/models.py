@@ -100,6 +100,11 @@ class ApprovalSettings(models.Model):
         return cls.objects.filter(pk=1).first() or cls(pk=1)
 
 
+# what the business apps ask approval for (issue 7): orders and credit overrides are not posting documents
+ORDER_TYPE_NAMES = {"purchase_order": "采购订单", "purchase_requisition": "请购单", "sales_order": "销售订单",
+                    "credit_override": "销售订单"}
+
+
 class ApprovalRequest(models.Model):
     KIND_DOCUMENT, KIND_VOID, KIND_REOPEN = "document", "void", "reopen"
     KIND_ORDER, KIND_CREDIT = "order", "credit"  # purchase/sales orders (stockbook.purchasing/sales), credit-limit overrides
@@ -147,7 +152,7 @@ class ApprovalRequest(models.Model):
     def type_name(self) -> str:
         from stockbook.posting.service import TYPE_NAMES
 
-        return TYPE_NAMES.get(self.doc_type, self.doc_type)
+        return TYPE_NAMES.get(self.doc_type) or ORDER_TYPE_NAMES.get(self.doc_type, self.doc_type)
 
     @property
     def title(self) -> str:

@@ -103,3 +103,11 @@ def test_credit_override_provider_admits_a_delivery(post_json):
         post_json(dict(over, memo="approved override"))
     finally:
         extensions._CREDIT.remove(allow)
+
+
+def test_order_approvals_have_readable_titles():
+    from stockbook.approvals.models import ApprovalRequest
+
+    assert ApprovalRequest(kind="credit", doc_type="credit_override", ref="XSDD-202611-0001").title == "超信用额度 销售订单 XSDD-202611-0001"
+    assert ApprovalRequest(kind="order", doc_type="purchase_order", ref="CGDD-202611-0001").title == "采购订单 CGDD-202611-0001"
+    assert ApprovalRequest(kind="document", doc_type="purchase_receipt", ref="R1").title == "采购入库单 R1"
