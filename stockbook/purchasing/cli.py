@@ -17,8 +17,10 @@ def register(sub):
     q.add_argument("--status")
     q.add_argument("--supplier")
     q.set_defaults(run=_wrap(run_orders))
+    helps = {"order": "one purchase order as JSON", "match": "three-way match of an order (PO / receipts / QC / invoices)",
+             "submit": "submit an order for approval", "cancel": "cancel an order", "close": "close an order"}
     for name in ("order", "match", "submit", "cancel", "close"):
-        q = ps.add_parser(name, help=f"{name} a purchase order")
+        q = ps.add_parser(name, help=helps[name])
         q.add_argument("number")
         q.set_defaults(run=_wrap(run_one), action=name)
     q = ps.add_parser("create", help="create a draft order from a JSON file")
