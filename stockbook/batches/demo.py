@@ -8,24 +8,14 @@ from production date + shelf life —, a delivery of 600 kg HDPE without a batch
 expired.
 Idempotent: the documents are posted with fixed refs (a second run finds them identical) and the policy
 is only turned on once."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from stockbook.core.errors import DocError
+from stockbook.demo.days import live_day
 
 POLICIES = [("SL002", 365, 60), ("SL003", 365, 60), ("SL005", 540, 60)]  # item, shelf life, near-expiry window (days)
 SUPPLIER = "S005"
 CUSTOMERS = ["C018", "C009", "C010", "C016", "C013"]  # the first whose credit limit admits the delivery
-
-
-def _day():
-    from stockbook.demo import data
-    from stockbook.posting.books import Books
-    from stockbook.posting.handlers.period import next_open_period
-
-    today = date.fromisoformat(data.TODAY)
-    p = next_open_period(Books())
-    first = date(p // 100, p % 100, 1)
-    return today if today >= first else first
 
 
 def load(out) -> list[str]:
@@ -37,7 +27,7 @@ def load(out) -> list[str]:
     if not Item.objects.filter(code__in=[c for c, _, _ in POLICIES]).count() == len(POLICIES) or \
             not Warehouse.objects.filter(code__in=["SH01", "HZ01"]).count() == 2:
         return ["批次演示：缺少示例存货或仓库，跳过"]
-    day = _day()
+    day = live_day()
     for code, shelf, near in POLICIES:
         set_policy(Item.objects.get(code=code), batch_managed=True, shelf_life_days=shelf, near_expiry_days=near, on_date=day)
     d = day.isoformat()

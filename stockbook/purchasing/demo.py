@@ -16,6 +16,8 @@ from decimal import Decimal
 from django.db import transaction
 
 from stockbook.core.errors import DocError
+from stockbook.demo import days
+from stockbook.demo.days import live_day
 from stockbook.core.money import fmt_qty, round2, to_fen
 from stockbook.posting.models import Document, DocumentLine
 
@@ -43,21 +45,12 @@ def ensure_workflow():
     return wf
 
 
-def _today():
-    try:
-        from stockbook.demo.data import TODAY
-
-        return date.fromisoformat(TODAY)
-    except ImportError:  # pragma: no cover
-        return date.today()
-
-
 @transaction.atomic
 def backfill(today: date | None = None) -> int:
     """POs for historical receipts not linked yet; returns the number of orders written."""
     from .services import _next_number, factor
 
-    today = today or _today()
+    today = today or days.today()
     linked = set(ReceiptLink.objects.values_list("document_id", flat=True))
     receipts = list(Document.objects.filter(type="purchase_receipt", status=Document.POSTED, source__in=["demo", "import"])
                     .exclude(ref__startswith="CGRK-SP-").select_related("supplier", "warehouse").order_by("ref"))
@@ -121,7 +114,6 @@ def live(out_lines: list[str]):
     from django.contrib.auth.models import User
 
     from stockbook.posting.books import Books
-    from stockbook.posting.handlers.period import next_open_period
 
     from . import services
 
@@ -131,10 +123,8 @@ def live(out_lines: list[str]):
     books = Books()
     if books.company is None:
         return
-    p = next_open_period(books)
-    first = date(p // 100, p % 100, 1)
-    today = _today()
-    day = today if (today.year, today.month) == (first.year, first.month) else first + timedelta(days=4)
+    day = live_day(books)
+    first = day.replace(day=1)
     pairs = _pairs()
     if len(pairs) < 4:
         return
@@ -182,7 +172,7 @@ def live(out_lines: list[str]):
                                 "expected_date": (first + timedelta(days=3)).isoformat(), "memo": f"{LIVE} 部分到货",
                                 "lines": [{"item": item, "qty": str(n), "unit_price": price}]}, user=buyer, source="demo")
     po = services.submit(po, user=None)
-    ref = f"CGRK-{p}-DEMO1"
+    ref = f"CGRK-{first:%Y%m}-DEMO1"
     services.receive(po, [{"order_line": 1, "qty": str(got)}], ref=ref, day=first + timedelta(days=3), source="demo")
     insp = services.inspect(ref, [{"line": 1, "accepted": str(got - rej), "rejected": str(rej), "reason": "外包装破损"}],
                             day=first + timedelta(days=4), source="demo")

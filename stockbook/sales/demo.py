@@ -15,6 +15,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db import transaction
 
 from stockbook.core.errors import DocError
+from stockbook.demo import days
+from stockbook.demo.days import live_day
 from stockbook.core.money import fmt_qty
 from stockbook.posting.models import Document, DocumentLine
 
@@ -26,19 +28,10 @@ LIVE = "[演示]"
 BACKFILL = "历史补录"
 
 
-def _today():
-    try:
-        from stockbook.demo.data import TODAY
-
-        return date.fromisoformat(TODAY)
-    except ImportError:  # pragma: no cover
-        return date.today()
-
-
 @transaction.atomic
 def backfill(today: date | None = None) -> int:
     """Orders for historical deliveries not linked yet; returns the number of orders written."""
-    today = today or _today()
+    today = today or days.today()
     linked = set(DeliveryLink.objects.values_list("document_id", flat=True))
     deliveries = list(Document.objects.filter(type="sales_delivery", status=Document.POSTED, source__in=["demo", "import"])
                       .select_related("customer", "warehouse").order_by("date", "ref"))
@@ -105,7 +98,6 @@ def live(out_lines: list[str]):
 
     from stockbook.masterdata.models import Customer
     from stockbook.posting.books import Books
-    from stockbook.posting.handlers.period import next_open_period
 
     from . import delivery
 
@@ -115,10 +107,8 @@ def live(out_lines: list[str]):
     books = Books()
     if books.company is None:
         return
-    p = next_open_period(books)
-    first = date(p // 100, p % 100, 1)
-    today = _today()
-    day = today if (today.year, today.month) == (first.year, first.month) else first + timedelta(days=4)
+    day = live_day(books)
+    first = day.replace(day=1)
     stock = _stocked()
     if not stock:
         return

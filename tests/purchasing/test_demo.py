@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_load_twice(company, people, post_json, monkeypatch):
-    monkeypatch.setattr(demo, "_today", lambda: __import__("datetime").date(2026, 3, 20))
+    monkeypatch.setattr("stockbook.demo.data.TODAY", "2026-03-20")
     for n, (sup, item, price) in enumerate([("S01", "A001", "10.00"), ("S02", "B002", "7.50"), ("S01", "B002", "8"),
                                             ("S02", "A001", "9.8"), ("S01", "A001", "10.2"), ("S02", "B002", "7.9")], 1):
         post_json({"type": "purchase_receipt", "ref": f"H{n}", "date": f"2026-01-{n + 10:02d}", "supplier": sup, "warehouse": "WH1",

@@ -13,7 +13,7 @@ def test_demo_load_twice(shop, monkeypatch):
     from stockbook.posting.service import post
     from tests.roles import role_user
 
-    monkeypatch.setattr(demo, "_today", lambda: date(2026, 3, 20))
+    monkeypatch.setattr("stockbook.demo.data.TODAY", "2026-03-20")
     role_user("seller", "销售")
     post({"type": "customer", "code": "C03", "name": "客户三", "credit_limit": "100.00"})
     for n in range(1, 10):
