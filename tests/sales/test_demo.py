@@ -1,6 +1,5 @@
 """demo.load: back-filled orders linked to historical deliveries, live flows in the open month, idempotent."""
 import io
-from datetime import date
 
 from stockbook.sales import demo
 from stockbook.sales.models import DeliveryLink, PriceRule, Quotation, Reservation, SalesOrder
