@@ -372,8 +372,8 @@ def check_available(order: SalesOrder, lines=None):
 
 
 def confirm(order: SalesOrder | str, user=None) -> SalesOrder:
-    arg = order
     """草稿 → 已确认: availability, credit, reservations — all or nothing."""
+    arg = order
     with transaction.atomic():
         order = get_order(order if isinstance(order, str) else order.no, lock=True)
         if order.status != SO.DRAFT:
