@@ -59,11 +59,18 @@ DOC_TYPES = {d.type: d for d in [
     DocType("sales_red_invoice", "红字销售发票", "XSHZ", "sales", ("customer",),
             "ref", ("src_ref", "src_line", "item_ro", "uom", "qty", "remaining"),
             ref_type="sales_invoice", ref_key="invoice", party="customer"),
-    DocType("customer_receipt", _("Customer receipt"), "SK", "money", ("customer", "account", "amount"),
+    # "prepayment": 预收/预付 (docs/contract-extensions.md §2), a checkbox; a prepayment allocates nothing
+    DocType("customer_receipt", _("Customer receipt"), "SK", "money", ("customer", "account", "amount", "prepayment"),
             "alloc", ("invoice", "open", "alloc_amount"), ref_type="sales_invoice", party="customer"),
-    DocType("supplier_payment", _("Supplier payment"), "FK", "money", ("supplier", "account", "amount"),
+    DocType("supplier_payment", _("Supplier payment"), "FK", "money", ("supplier", "account", "amount", "prepayment"),
             "alloc", ("invoice", "open", "alloc_amount"), ref_type="purchase_invoice", party="supplier"),
+    # 预收冲应收 / 预付冲应付: "side" (not a contract field) says which party the form names; the other is not sent
+    DocType("advance_application", "预收预付冲销", "YSYF", "money", ("side", "customer", "supplier", "amount"),
+            "alloc", ("invoice", "open", "alloc_amount"), ref_type="sales_invoice", party="customer"),
 ]}
+
+# advance_application: the side chosen → (party key, the invoices it applies to)
+SIDES = {"customer": ("customer", "sales_invoice"), "supplier": ("supplier", "purchase_invoice")}
 
 GROUPS = [("purchase", _("Purchasing")), ("sales", _("Sales")), ("stock", _("Stock")), ("money", _("Receipts and payments"))]
 
@@ -78,6 +85,7 @@ HEADER_LABELS = {
     "supplier": _("Supplier"), "customer": _("Customer"), "warehouse": _("Warehouse"), "from": _("From warehouse"),
     "to": _("To warehouse"), "receipt": _("Purchase receipt"), "delivery": _("Sales delivery"), "count": _("Stock count"),
     "account": _("Cash or bank account"), "amount": _("Amount"), "reason": _("Reason"),
+    "prepayment": "预收/预付款", "side": "冲销类型",
 }
 
 COL_LABELS = {

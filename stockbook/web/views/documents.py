@@ -24,7 +24,7 @@ from stockbook.posting.models import Document, DocumentLine
 from stockbook.posting.service import TYPE_NAMES, post
 from stockbook.reports.stock_reports import CODE_NAMES
 
-from ..doctypes import COL_LABELS, DOC_TYPES, GROUPS, HEADER_LABELS, INPUT_COLS, LIST_TYPES
+from ..doctypes import COL_LABELS, DOC_TYPES, GROUPS, HEADER_LABELS, INPUT_COLS, LIST_TYPES, SIDES
 from ..panels import panels_for
 from .common import clean_amount, paginate, parse_day
 from .stock_api import item_info
@@ -130,8 +130,15 @@ def build_document(dt, header: dict, rows: list[dict]) -> tuple[dict, list[int]]
     t = header.get("time", "")
     if t:
         doc["time"] = t if len(t) == 8 else (t + ":00" if len(t) == 5 else t)
+    side = _side(dt, header)
     for h in dt.header:
         v = header.get(h, "")
+        if h == "prepayment":  # a checkbox: sent only when ticked (docs/contract-extensions.md §2)
+            if v:
+                doc["prepayment"] = True
+            continue
+        if h == "side" or (side and h in SIDES and h != side):  # advance_application names one party only
+            continue
         if h == "amount":
             v = _num(v)
         if h in ("supplier", "customer", "account") and v:
@@ -178,6 +185,31 @@ def build_document(dt, header: dict, rows: list[dict]) -> tuple[dict, list[int]]
     elif dt.lines != "none":
         doc["lines"] = lines
     return doc, index
+
+
+def _side(dt, header: dict) -> str:
+    """advance_application: the party side of the form (customer | supplier); "" for other types."""
+    if "side" not in dt.header:
+        return ""
+    side = header.get("side", "")
+    if side not in SIDES:
+        side = "supplier" if header.get("supplier") and not header.get("customer") else "customer"
+    return side
+
+
+def open_prepayments() -> dict:
+    """{"customer": {code: fen}, "supplier": {code: fen}}: each party's open prepayment (posted prepayments −
+    advance applications), the balance an advance_application may apply; parties at 0 are left out."""
+    out = {"customer": {}, "supplier": {}}
+    rows = (Document.objects.filter(Q(type__in=("customer_receipt", "supplier_payment"), prepayment=True)
+                                    | Q(type="advance_application"), status=Document.POSTED)
+            .values("type", "customer__code", "supplier__code").annotate(a=Sum("amount")))
+    for r in rows:
+        kind = "customer" if r["customer__code"] else "supplier"
+        code = r[f"{kind}__code"]
+        a = (r["a"] or 0) * (-1 if r["type"] == "advance_application" else 1)
+        out[kind][code] = out[kind].get(code, 0) + a
+    return {k: {c: a for c, a in v.items() if a} for k, v in out.items()}
 
 
 def _units_for(codes) -> dict:
@@ -227,6 +259,8 @@ def document_new(request, type):
         header = {"date": d.isoformat(), "time": "", "ref": next_ref(dt.type, d)}
         for h in dt.header:
             header[h] = request.GET.get(h, "").strip()
+        if "side" in dt.header:
+            header["side"] = _side(dt, header)
         rows = [] if dt.lines in ("none", "ref1", "alloc") else [_blank_row(dt) for _ in range(3)]
     prefill = {} if request.method == "POST" else {k: request.GET.get(k, "").strip() for k in ("receipt", "delivery", "invoice")
                                                      if request.GET.get(k, "").strip() and k not in dt.header}
@@ -238,6 +272,10 @@ def document_new(request, type):
         r["item_name"] = it["name"] if it else ""
         r["units"] = [u["name"] for u in it["units"]] if it else ([r["uom"]] if r["uom"] else [])
     has_errors = bool(errors or row_errors or top_error)
+    side = _side(dt, header)
+    party, ref_type = SIDES[side] if side else (dt.party, dt.ref_type)
+    prepaid = ({k: {c: f"{from_fen(a):,.2f}" for c, a in v.items()} for k, v in open_prepayments().items()}
+               if dt.type in ("advance_application", "customer_receipt", "supplier_payment") and policy.sees_price(request.user) else {})
     return render(request, "web/doc_form.html", {
         "dt": dt, "label": dt.label, "header": header, "rows": rows, "errors": errors, "top_error": top_error,
         "has_errors": has_errors, "row_errors": row_errors,
@@ -250,8 +288,9 @@ def document_new(request, type):
         .order_by("code").values_list("code", "name"),
         "open_counts": _open_counts() if dt.type == "count_settlement" else [],
         "ref_choices": _ref_choices(dt) if dt.lines == "ref1" else [],
-        "config": json.dumps({"type": dt.type, "lines": dt.lines, "cols": list(dt.cols), "ref_type": dt.ref_type,
-                              "ref_key": dt.ref_key, "party": dt.party, "availability": dt.availability,
+        "side": side, "sides": [("customer", "预收冲应收（客户）"), ("supplier", "预付冲应付（供应商）")],
+        "config": json.dumps({"type": dt.type, "lines": dt.lines, "cols": list(dt.cols), "ref_type": ref_type,
+                              "ref_key": dt.ref_key, "party": party, "prepayments": prepaid, "availability": dt.availability,
                               "barcode": dt.barcode, "items": info, "prefill": prefill, "urls": _api_urls()}, ensure_ascii=False).replace("<", "\\u003c"),
     })
 
@@ -344,6 +383,7 @@ def document_detail(request, pk):
         "party": doc.supplier or doc.customer, "can_copy": doc.type in DOC_TYPES and policy.can_post(request.user, doc.type),
         "followups": [f for f in _followups(doc) if policy.can_post(request.user, f[1])],
         "show_price": show_price, "show_cost": show_cost, "show_books": show_books,
+        "unallocated": (doc.amount - sum(ln.amount or 0 for ln in lines)) if doc.type == "advance_application" and doc.amount else 0,
         "can_void": doc.status == Document.POSTED and policy.can_post(request.user, doc.type),
     })
 
@@ -400,11 +440,18 @@ def _followups(doc):
         out += [("sales_invoice", f"customer={doc.customer.code}&delivery={doc.ref}"), ("sales_return", f"delivery={doc.ref}")]
     elif doc.type == "stock_count" and not Document.objects.filter(type="count_settlement", ref_document=doc).exists():
         out += [("count_settlement", f"count={doc.ref}")]
+    elif doc.type in ("customer_receipt", "supplier_payment") and doc.prepayment:
+        kind = "customer" if doc.type == "customer_receipt" else "supplier"
+        out += [("advance_application", f"side={kind}&{kind}={getattr(doc, kind).code}")]
     elif doc.type == "sales_invoice":
         out += [("customer_receipt", f"customer={doc.customer.code}&invoice={doc.ref}"),
                 ("sales_red_invoice", f"customer={doc.customer.code}&invoice={doc.ref}")]
     elif doc.type == "purchase_invoice":
         out += [("supplier_payment", f"supplier={doc.supplier.code}&invoice={doc.ref}"),
                 ("purchase_red_invoice", f"supplier={doc.supplier.code}&invoice={doc.ref}")]
+    if doc.type in ("sales_invoice", "purchase_invoice"):  # the party paid in advance: apply it to this invoice
+        kind = "customer" if doc.type == "sales_invoice" else "supplier"
+        if open_prepayments().get(kind, {}).get(getattr(doc, kind).code, 0) > 0:
+            out += [("advance_application", f"side={kind}&{kind}={getattr(doc, kind).code}&invoice={doc.ref}")]
     return [(DOC_TYPES[t].label, t, q) for t, q in out]
 

@@ -363,8 +363,14 @@
   }
   function autoAllocate() {
     var total = dec(headerVal("amount"));
+    var fromPrepaid = false;
+    if (!total && cfg.type === "advance_application") {  // apply up to the party's open prepayment
+      var pp = (cfg.prepayments[cfg.party] || {})[code(headerVal(cfg.party))];
+      total = pp ? dec(pp.replace(/,/g, "")) : null;
+      fromPrepaid = true;
+    }
     if (!total) return;
-    var left = round2(total.n, total.s);
+    var left = round2(total.n, total.s), start = left;
     rows().forEach(function (tr) {
       var inv = invoices[code(val(tr, "invoice"))];
       if (!inv) return;
@@ -373,7 +379,41 @@
       setVal(tr, "alloc_amount", take > 0n ? plainFen(take) : "");
       left -= take > 0n ? take : 0n;
     });
+    if (fromPrepaid && start - left > 0n) form.querySelector("[name=amount]").value = plainFen(start - left);
     recalc();
+  }
+
+  // ---- prepayments (预收/预付) and their application (docs/contract-extensions.md §2) --------------------
+  function showPrepaid() {
+    document.querySelectorAll(".prepaid").forEach(function (el) {
+      var kind = el.getAttribute("data-kind"), p = code(headerVal(kind));
+      var bal = p && (cfg.prepayments || {})[kind] ? cfg.prepayments[kind][p] : null;
+      if (bal) el.textContent = T["prepaid_" + kind] + " " + bal;
+      else el.textContent = p && cfg.type === "advance_application" && cfg.prepayments ? T.prepaid_none : "";
+    });
+  }
+  function prepaymentChanged() {
+    var box = document.getElementById("h-prepayment");
+    if (!box) return;
+    var on = box.checked, area = document.getElementById("grid-area"), note = document.getElementById("prepaid-note");
+    if (area) area.hidden = on;
+    if (note) note.hidden = !on;
+    // a prepayment allocates nothing: the grid's inputs are not sent while it is ticked
+    tbody.querySelectorAll("input, select").forEach(function (el) { el.disabled = on; });
+  }
+  function sideChanged() {
+    var side = headerVal("side") === "supplier" ? "supplier" : "customer";
+    cfg.party = side;
+    cfg.ref_type = side === "supplier" ? "purchase_invoice" : "sales_invoice";
+    document.querySelectorAll(".side-party").forEach(function (el) {
+      var mine = el.getAttribute("data-field") === side;
+      el.hidden = !mine;
+      el.querySelectorAll("input").forEach(function (i) { i.disabled = !mine; });
+    });
+    rows().forEach(function (tr) { tr.remove(); });
+    invoices = {};
+    document.getElementById("dl-open-invoices").innerHTML = "";
+    showPrepaid(); loadInvoices(); renumber(); recalc();
   }
 
   // ---- suggested ref follows the date until edited ---------------------------------------------------------
@@ -393,12 +433,15 @@
   form.addEventListener("change", function (e) {
     var t = e.target;
     if (t.name === "date") dateChanged();
+    else if (t.name === "prepayment") prepaymentChanged();
+    else if (t.name === "side") sideChanged();
     else if (cfg.availability && t.name === cfg.availability) refreshAvailability();
     else if (t.name === cfg.party) {
       var dl = document.getElementById(cfg.party === "supplier" ? "dl-suppliers" : "dl-customers");
       var o = dl && Array.prototype.filter.call(dl.options, function (x) { return x.value === code(t.value); })[0];
       var pn = t.parentNode.querySelector(".party-name");
       if (pn) pn.textContent = o ? o.textContent : "";
+      showPrepaid();
       if (cfg.lines === "ref") refreshOpenRefs();
       if (cfg.lines === "alloc") loadInvoices();
     } else if (t.classList.contains("ref-doc")) addRefLines(t.value.trim(), true);
@@ -447,6 +490,9 @@
   if (aa) aa.addEventListener("click", function () { loadInvoices().then(autoAllocate); });
 
   // ---- start -----------------------------------------------------------------------------------------
+  document.querySelectorAll(".side-party[hidden] input").forEach(function (i) { i.disabled = true; });
+  prepaymentChanged();
+  showPrepaid();
   renumber();
   rows().forEach(function (tr) {  // a re-shown form: unit labels with their factors
     var it = items[code(val(tr, "item"))];
@@ -470,7 +516,13 @@
         var tr = rowFor(null);
         setVal(tr, "invoice", pre.invoice);
         var inv = invoices[pre.invoice];
-        if (inv) { setVal(tr, "alloc_amount", inv.open.replace(/,/g, "")); if (!headerVal("amount")) form.querySelector("[name=amount]").value = inv.open; }
+        if (inv) {
+          var take = dec(inv.open.replace(/,/g, "")), tf = round2(take.n, take.s);
+          var pp = cfg.type === "advance_application" ? (cfg.prepayments[cfg.party] || {})[code(headerVal(cfg.party))] : null;
+          if (pp) { var pd = dec(pp.replace(/,/g, "")), pf = round2(pd.n, pd.s); if (pf < tf) tf = pf; }
+          setVal(tr, "alloc_amount", plainFen(tf));
+          if (!headerVal("amount")) form.querySelector("[name=amount]").value = plainFen(tf);
+        }
         renumber(); recalc();
       }
     });
