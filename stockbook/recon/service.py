@@ -244,22 +244,30 @@ def _party_sub(ledger, as_of) -> dict:
         for r in qs.values(f"document__{party}_id").annotate(s=Sum(expr)):
             out[r[f"document__{party}_id"]] = out.get(r[f"document__{party}_id"], 0) + sign * (r["s"] or 0)
 
+    # the same terms as the engine's pair totals (recon/engine.py _subledger), per party: red invoices give
+    # back the P their blue lines took and reduce the invoiced gross; prepayments (预收/预付) are not on
+    # 1122 / 2202, their applications (预收冲应收 / 预付冲应付) are (docs/contract-extensions.md)
     P = Cast(KT("result__P"), output_field=BigIntegerField())
     if ledger == "grni":
         add(base.filter(document__type="purchase_receipt"), "amount", 1)
         add(base.filter(document__type__in=("purchase_invoice", "purchase_return")), P, -1)
+        add(base.filter(document__type="purchase_red_invoice"), P, 1)
     elif ledger == "ar":
         add(base.filter(document__type="sales_delivery"), "amount", 1)
         add(base.filter(document__type__in=("sales_invoice", "sales_return")), P, -1)
-        add(base.filter(document__type="sales_invoice"), "amount", 1)
-        add(base.filter(document__type="sales_invoice"), "tax", 1)
+        add(base.filter(document__type="sales_red_invoice"), P, 1)
+        for sign, typ in ((1, "sales_invoice"), (-1, "sales_red_invoice")):
+            add(base.filter(document__type=typ), "amount", sign)
+            add(base.filter(document__type=typ), "tax", sign)
     else:
-        add(base.filter(document__type="purchase_invoice"), "amount", 1)
-        add(base.filter(document__type="purchase_invoice"), "tax", 1)
+        for sign, typ in ((1, "purchase_invoice"), (-1, "purchase_red_invoice")):
+            add(base.filter(document__type=typ), "amount", sign)
+            add(base.filter(document__type=typ), "tax", sign)
     money = "customer_receipt" if ledger == "ar" else ("supplier_payment" if ledger == "ap" else None)
     if money:
-        for r in (Document.objects.filter(type=money, date__lte=as_of, status=Document.POSTED).values(f"{party}_id")
-                  .annotate(s=Sum("amount"))):
+        settled = Document.objects.filter(Q(type=money, prepayment=False) | Q(type="advance_application", **{f"{party}__isnull": False}),
+                                          date__lte=as_of, status=Document.POSTED)
+        for r in settled.values(f"{party}_id").annotate(s=Sum("amount")):
             out[r[f"{party}_id"]] = out.get(r[f"{party}_id"], 0) - (r["s"] or 0)
     return out
 
