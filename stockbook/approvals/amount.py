@@ -10,22 +10,47 @@ RED_TYPES = {"purchase_red_invoice": "purchase_invoice", "sales_red_invoice": "s
 
 
 def _red_amount(obj: dict) -> int | None:
-    """A red invoice (docs/contract-extensions.md): the parts of its blue lines' gross it reverses (qty in the
-    blue line's unit); None when a line cannot be read."""
-    from stockbook.posting.models import DocumentLine
+    """A red invoice (docs/contract-extensions.md): the gross it reverses, computed as posting does — per line
+    q base units (its ``uom`` converted with the blue line's item) of the blue line's Q: net round(N × q / Q),
+    tax round(T × q / Q), the part completing the blue line what is left after the earlier red parts (posted
+    ones and this document's earlier lines). None when a line cannot be read (posting gives the error)."""
+    from django.db.models import Sum
+
+    from stockbook.posting.handlers.units import base_qty
+    from stockbook.posting.models import Document, DocumentLine
+    from stockbook.stock.engine.arith import part
+
+    class _Units:  # the one thing base_qty asks of the books
+        @staticmethod
+        def item_units(item):
+            return {u.name: u.factor for u in item.units.all()}
 
     total = 0
+    here: dict[tuple, list[int]] = {}  # (blue doc, line) → [qty, net, tax] of this document's earlier lines
     for ln in obj.get("lines") or []:
-        if not isinstance(ln, dict) or not isinstance(ln.get("invoice"), str) or ln.get("uom") is not None:
+        if not isinstance(ln, dict) or not isinstance(ln.get("invoice"), str):
             return None
         n = ln.get("line")
         if isinstance(n, bool) or not isinstance(n, int):
             return None
-        blue = DocumentLine.objects.filter(document__type=RED_TYPES[obj["type"]], document__ref=ln["invoice"], line_no=n).first()
-        if blue is None or not blue.qty:
+        blue = (DocumentLine.objects.filter(document__type=RED_TYPES[obj["type"]], document__ref=ln["invoice"],
+                                            document__status=Document.POSTED, line_no=n).select_related("item").first())
+        if blue is None or not blue.qty_base or blue.item is None:
             return None
-        q = parse_qty(ln.get("qty"), allow_zero=True)
-        total += to_fen(round2((blue.amount + (blue.tax or 0)) * q * 10000 / blue.qty / 100))
+        qbase = base_qty(_Units, blue.item, ln, parse_qty(ln.get("qty")))[1]
+        key = (blue.document_id, n)
+        prev = DocumentLine.objects.filter(ref_document_id=blue.document_id, ref_line=n, document__type__in=RED_TYPES,
+                                           document__status=Document.POSTED).aggregate(q=Sum("qty_base"), a=Sum("amount"), t=Sum("tax"))
+        h = here.get(key, [0, 0, 0])
+        used, net_used, tax_used = int(prev["q"] or 0) + h[0], int(prev["a"] or 0) + h[1], int(prev["t"] or 0) + h[2]
+        if used + qbase > blue.qty_base:
+            return None  # red_exceeds_original: posting refuses it
+        if used + qbase == blue.qty_base:
+            net, tax = blue.amount - net_used, (blue.tax or 0) - tax_used
+        else:
+            net, tax = part(blue.amount, qbase, blue.qty_base), part(blue.tax or 0, qbase, blue.qty_base)
+        here[key] = [h[0] + qbase, h[1] + net, h[2] + tax]
+        total += net + tax
     return total
 
 
