@@ -12,6 +12,7 @@ class SalesConfig(AppConfig):
         from . import hooks, service
 
         extensions.on_post(hooks.after_delivery, types=["sales_delivery"])
+        extensions.on_post(hooks.after_issue, types=["transfer", "scrap"])
         extensions.on_void(hooks.void_delivery, types=["sales_delivery"])
         extensions.credit_override_provider(hooks.credit_override)
         service.register_executor()

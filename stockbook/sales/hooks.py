@@ -5,6 +5,9 @@
   (invalid_value); the delivery consumes the order's reservation and is linked. Then, for every line (with an
   order or not): on hand after the delivery ≥ what *other* orders hold in that item × warehouse, else
   ``reserved_by_other``. A delivery of items nobody reserved costs one query.
+* ``after_issue`` — a transfer (out of its ``from`` warehouse) or a scrap: the same ``reserved_by_other``
+  check against every order's reservation (a reserved unit must not leave for another purpose). Stock counts
+  are not checked: a count states what is there.
 * ``void_delivery`` — gives the order its delivered qty and (when still open) its reservation back.
 * ``credit_override`` — an approved override of an order the delivery names admits it over the credit limit."""
 from django.db import connection
@@ -27,21 +30,38 @@ def _so_lines(obj) -> list[tuple[int, dict]]:
 
 
 def after_delivery(ctx, doc, vouchers):
-    raw = ctx.obj.get("lines") or []
     named = _so_lines(ctx.obj)
     orders: dict[str, SalesOrder] = {}
     if named:
         orders = _link(ctx, doc, named)
-    # reserved_by_other: one grouped query over the document's items (usually nothing reserved → done)
+    _check_reserved(ctx, doc, [o.pk for o in orders.values()],
+                    "存货 {code} 出库后结存 {left}，低于其他销售订单的预留 {held}；请按订单出库或先释放预留")
+
+
+def after_issue(ctx, doc, vouchers):
+    """A transfer (out of its ``from`` warehouse) or a scrap: a reserved unit must not leave for another
+    purpose — on hand after it ≥ what sales orders hold there, else ``reserved_by_other`` (Odoo: reserved
+    quants cannot be moved by another picking; ERPNext: reserved stock cannot be consumed by other entries).
+    A stock count is not checked: it states what is there."""
+    what = "调出" if doc.type == "transfer" else "报废"
+    _check_reserved(ctx, doc, [], "存货 {code} " + what + "后结存 {left}，低于销售订单的预留 {held}；请先释放或调整预留")
+
+
+def _check_reserved(ctx, doc, own_orders, message):
+    """reserved_by_other: one grouped query over the document's items in its warehouse (usually nothing
+    reserved → done); the stock on hand is read only for items that some other order holds."""
+    raw = ctx.obj.get("lines") or []
     item_ids = {}
     for n, ln in enumerate(raw, 1):
         it = ctx.books.item(ln.get("item")) if isinstance(ln, dict) else None
         if it is not None and it.pk not in item_ids:
             item_ids[it.pk] = n
-    if connection.vendor == "postgresql":  # a confirmation reserving these items waits for this delivery (and v.v.)
+    if not item_ids:
+        return
+    if connection.vendor == "postgresql":  # a confirmation reserving these items waits for this document (and v.v.)
         list(Item.objects.select_for_update().filter(pk__in=list(item_ids)).order_by("pk").values_list("pk", flat=True))
     res = (Reservation.objects.filter(item_id__in=list(item_ids), warehouse_id=doc.warehouse_id, qty_base__gt=0)
-           .exclude(order_id__in=[o.pk for o in orders.values()]).values("item_id").annotate(q=Sum("qty_base")).order_by())
+           .exclude(order_id__in=own_orders).values("item_id").annotate(q=Sum("qty_base")).order_by())
     held = {r["item_id"]: r["q"] for r in res if r["q"]}
     if not held:
         return
@@ -53,8 +73,8 @@ def after_delivery(ctx, doc, vouchers):
         left = oh.get(item_id, 0)
         if left < q:
             code = ctx.books.item(raw[item_ids[item_id] - 1].get("item")).code
-            raise DocError("reserved_by_other", f"存货 {code} 出库后结存 {left / 10000:g}，低于其他销售订单的预留 {q / 10000:g}；"
-                                                f"请按订单出库或先释放预留", field="qty", line=item_ids[item_id])
+            raise DocError("reserved_by_other", message.format(code=code, left=f"{left / 10000:g}", held=f"{q / 10000:g}"),
+                           field="qty", line=item_ids[item_id])
 
 
 def _link(ctx, doc, named) -> dict[str, SalesOrder]:
