@@ -38,6 +38,9 @@ class MasterData(models.Model):
         return "deleted"
 
 
+GRNI_METHODS = [("difference", "单到补差"), ("reversal", "月初回冲")]
+
+
 class Company(models.Model):
     code = models.CharField("编码", max_length=64)
     name = models.CharField("公司名称", max_length=200)
@@ -46,6 +49,8 @@ class Company(models.Model):
     start_period = models.IntegerField("启用期间")  # YYYYMM
     currency = models.CharField("本位币", max_length=3, default="CNY")
     tax_id = models.CharField("纳税人识别号", max_length=32, blank=True)
+    # 暂估处理方式 (docs/contract-extensions.md §4): "difference" 单到补差 (the contract) or "reversal" 月初回冲
+    grni_method = models.CharField("暂估处理方式", max_length=16, choices=GRNI_METHODS, default="difference", db_default="difference")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,7 @@ from stockbook.stock.events import STOCK_TYPES, close_event, events_of, month_en
 from stockbook.stock.models import ItemState
 from stockbook.stock.service import Costing
 
+from . import grni
 from .models import Document, DocumentLine
 from .rules import RED_INK, close_entries, entries_for, settlement_entries
 from .sync import corrections, pairs, post_entries, posted, posted_lines, resync
@@ -56,7 +57,10 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
         entries = settlement_entries(count, _checked_count_lines(count), acc)
         when = doc.date
     else:
-        entries = entries_for(doc, lines, _party(doc), acc, _line_items(lines, method))
+        rr = frozenset()
+        if doc.type in grni.P_TYPES and grni.is_reversal(books.company):  # 月初回冲: one cached company flag
+            rr = grni.reroute(doc.type, doc.date, {ln.line_no: (ln.ref_document_id, ln.ref_line) for ln in lines})
+        entries = entries_for(doc, lines, _party(doc), acc, _line_items(lines, method), rr)
         when = doc.date
     kind = Voucher.CLOSE if doc.type == "period_close" else Voucher.NORMAL
     v = post_entries(doc, entries, when=when, user=user, memo=_memo(doc), kind=kind, red=doc.type in RED_INK)
@@ -64,6 +68,8 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
         vouchers.append(v)
     if costing and costing.changed_docs:
         vouchers += correct(costing.changed_docs - {doc.id}, doc, acc, user, method, costing.results)
+    if doc.type == "period_close" and grni.is_reversal(books.company):
+        vouchers += grni.close(doc, period, books, user)
     return vouchers
 
 
@@ -161,11 +167,14 @@ def correct(doc_ids, cause, acc, user, method, keys) -> list:
     lines = _lines(keys)
     items = _items((ln.item_id for ls in lines.values() for ln in ls), method)
     have = posted_lines(keys)
+    from stockbook.masterdata.models import Company
+
+    rr = grni.reroute_of_docs(docs) if grni.is_reversal(Company.current()) else {}
     memo = f"成本调整：{cause.ref} 引起的重新计价"
     specs = []
     for i in ids:
         d = docs[i]
-        entries = entries_for(d, lines.get(i, []), _party(d), acc, items)
+        entries = entries_for(d, lines.get(i, []), _party(d), acc, items, rr.get(i, frozenset()))
         vlines = corrections(i, entries, have.get(i, {}), red=d.type in RED_INK)
         if vlines:
             specs.append(VoucherSpec(d.date, vlines, i, memo))

@@ -46,9 +46,12 @@ def _dims(ln, party: dict) -> dict:
     return d
 
 
-def entries_for(doc, lines, party: dict, acc: Accounts, items: dict) -> list[Entry]:
+def entries_for(doc, lines, party: dict, acc: Accounts, items: dict, reroute=frozenset()) -> list[Entry]:
     """Entries of one document. ``lines``: its DocumentLine rows with results; ``party``: dimension ids
-    ({"supplier_id": …} or {"customer_id": …}); ``items``: item id → (inventory account id, method)."""
+    ({"supplier_id": …} or {"customer_id": …}); ``items``: item id → (inventory account id, method).
+    ``reroute``: line numbers whose P (the part of 220202 an invoice, return or red invoice takes or gives
+    back) goes to the inventory account instead — 月初回冲, posting/grni.py: the receipt's estimate was
+    reversed on the 1st of the document's month. Empty under the contract's 单到补差."""
     t = doc.type
     out: list[Entry] = []
 
@@ -61,17 +64,18 @@ def entries_for(doc, lines, party: dict, acc: Accounts, items: dict) -> list[Ent
         r = ln.result or {}
         inv, method = items[ln.item_id] if ln.item_id else (None, None)
         monthly = method == "monthly_average"
+        grni = inv if reroute and ln.line_no in reroute else "grni"
         if t == "purchase_receipt":
             add(inv, ln.amount, ln)
             add("grni", -ln.amount, ln)
         elif t == "purchase_invoice":
-            add("grni", r["P"], ln)
+            add(grni, r["P"], ln)
             add("vat_input", ln.tax, ln)
             add(inv, r["stock"], ln)
             add("cogs", r["cogs"], ln)
             add("ap_invoiced", -(ln.amount + ln.tax), ln)
         elif t == "purchase_red_invoice":  # the blue line's parts reversed (red ink: effects.RED_INK)
-            add("grni", -r["P"], ln)
+            add(grni, -r["P"], ln)
             add("vat_input", -ln.tax, ln)
             add(inv, r["stock"], ln)
             add("cogs", r["cogs"], ln)
@@ -82,7 +86,7 @@ def entries_for(doc, lines, party: dict, acc: Accounts, items: dict) -> list[Ent
             add("vat_output", ln.tax, ln)
             add("revenue", ln.amount - r["P"], ln)
         elif t == "purchase_return":
-            add("grni", r["P"], ln)
+            add(grni, r["P"], ln)
             add(inv, -r["value"], ln)
             add("cogs", r["value"] - r["P"], ln)
         elif t == "sales_delivery":

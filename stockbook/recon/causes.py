@@ -48,6 +48,11 @@ BUILTIN = {
     "not_transferred": ("未传递", "Not transferred",
                         "本系统已过账的单据凭证没有传递（导入）到外部财务系统。",
                         "把该凭证重新传递（引入）到财务系统。"),
+    "grni_reversal": ("暂估月初回冲", "GRNI reversed at month start",
+                      "公司按月初回冲处理暂估（docs/contract-extensions.md §4）：上月末未开票入库的暂估已于本月 1 日红字冲回，"
+                      "本月到票按发票全额记入存货；月中存货科目与应付账款-暂估比明细账少了已冲回、尚未重新暂估的金额"
+                      "（上月结账前已按全额入账的发票则相反）。月末结账时对仍未开票的部分重新暂估，差异归零。",
+                      "无需处理：本月结账时自动重新暂估；若要月中相符，改用单到补差（仅能在启用前设置）。"),
     # the WMS stock list's causes (stockbook/external/wms.py)
     "missing_in_books": ("账上没有", "Missing in the books",
                          "WMS 有库存，账上该仓库没有这个物料。", "核对是否漏录入库或调拨单。"),

@@ -199,7 +199,7 @@ def _opening_stock(code, as_of, company, warehouses) -> int:
     return qs.aggregate(v=Sum("value"))["v"] or 0
 
 
-def _pending_item(bk: _Books, code, company, acct_rows) -> Attribution | None:
+def _pending_item(bk: _Books, code, company, acct_rows, rev=None) -> Attribution | None:
     from stockbook.reports.stock_balance import monthly_pending
 
     if not monthly_pending(bk.as_of):
@@ -215,11 +215,73 @@ def _pending_item(bk: _Books, code, company, acct_rows) -> Attribution | None:
     if bk.warehouses is not None:
         op, moves = op.filter(warehouse_id__in=bk.warehouses), moves.filter(warehouse_id__in=bk.warehouses)
     ostock = op.aggregate(v=Sum("value"))["v"] or 0
+    if rev:  # 月初回冲's part of these items' postings is its own cause (grni_reversal), not pending cost
+        posted -= sum(rev["items"].get(i, 0) for i in pending)
     value = sum(r["value"] for r in acct_rows if r["pending"])
     docs = sorted(set(moves.values_list("document_id", "document__ref")))
     return Attribution(posted + ostock - value, None, None, "全月一次加权平均存货本月尚未结账，账面按上次结账单价暂计",
                        refs=sorted({r for _, r in docs}), doc_ids=[d for d, _ in docs],
                        features={"source": "internal", "side": "both", "pending_cost": True})
+
+
+def grni_reversal_parts(as_of: date, warehouses=None) -> dict:
+    """月初回冲 (posting/grni.py): per account code (inventory accounts, 220202), in the pair's normal direction,
+    what the method books differently from 单到补差, as of ``as_of`` — exactly the difference it makes between
+    the ledger and the subledgers (which follow the contract): the generated 月末暂估 / 暂估冲回 vouchers (and
+    their reversals by a reopen) plus the P parts that invoices, returns and red invoices of a later month
+    than their receipt booked on inventory instead of 220202. {code: [amount, refs, doc ids]}."""
+    from stockbook.posting.grni import GENERATED, P_TYPES, _month
+
+    out: dict[str, list] = {}
+    per_item = out.setdefault("items", {})  # item id → its inventory part (a pending monthly-average item's)
+
+    def add(code, amount, ref, doc_id, item_id=None):
+        if not amount:
+            return
+        if item_id is not None and not code.startswith("220202"):
+            per_item[item_id] = per_item.get(item_id, 0) + amount
+        e = out.setdefault(code, [0, [], []])
+        e[0] += amount
+        if ref not in e[1]:
+            e[1].append(ref)
+            e[2].append(doc_id)
+
+    gl = VoucherLine.objects.filter(voucher__document__type__in=GENERATED, date__lte=as_of)
+    if warehouses is not None:
+        gl = gl.filter(warehouse_id__in=warehouses)
+    for code, ref, doc_id, item_id, d, c in (gl.values_list("account__code", "voucher__document__ref", "voucher__document_id", "item_id")
+                                             .annotate(d=Sum("debit"), c=Sum("credit"))
+                                             .values_list("account__code", "voucher__document__ref", "voucher__document_id", "item_id", "d", "c")):
+        add(code, ((d or 0) - (c or 0)) * (-1 if code.startswith("220202") else 1), ref, doc_id, item_id)
+    lines = DocumentLine.objects.filter(document__type__in=P_TYPES, document__status=Document.POSTED, document__date__lte=as_of)
+    if warehouses is not None:
+        lines = lines.filter(warehouse_id__in=warehouses)
+    rows = list(lines.values_list("document__type", "document__date", "document__ref", "document_id", "ref_document_id", "ref_line",
+                                  "item__account__code", "result", "item_id"))
+    blue_ids = {r[4] for r in rows if r[0] == "purchase_red_invoice"}
+    blue = dict(((d, n), rd) for d, n, rd in DocumentLine.objects.filter(document_id__in=blue_ids)
+                .values_list("document_id", "line_no", "ref_document__date")) if blue_ids else {}
+    rdates = dict(Document.objects.filter(pk__in={r[4] for r in rows if r[0] != "purchase_red_invoice"}).values_list("id", "date"))
+    for typ, day, ref, doc_id, rd, rl, code, res, item_id in rows:
+        rdate = blue.get((rd, rl)) if typ == "purchase_red_invoice" else rdates.get(rd)
+        if rdate is None or _month(rdate) >= _month(day):
+            continue
+        p = int((res or {}).get("P") or 0)
+        p = -p if typ == "purchase_red_invoice" else p
+        add(code, p, ref, doc_id, item_id)
+        add("220202", p, ref, doc_id)
+    return out
+
+
+def is_reversal(company) -> bool:
+    return getattr(company, "grni_method", "difference") == "reversal"
+
+
+def _grni_item(rev: dict, code: str) -> Attribution:
+    amount, refs, ids = rev.get(code, [0, [], []])
+    return Attribution(amount, None, None, "暂估月初回冲：上月暂估已于月初红字冲回，到票按全额记入存货，月末结账重新暂估",
+                       refs=sorted(refs), doc_ids=sorted(ids),
+                       features={"source": "internal", "side": "both", "voucher_kind": "grni_reversal"})
 
 
 def _docs_sum(types, as_of) -> int:
@@ -303,15 +365,18 @@ def reconcile_internal(as_of: date, warehouses=None, rules=None) -> list[PairRes
     bk = _Books(as_of, warehouses)
     names = dict(Account.objects.values_list("code", "name"))
     stock = balances(as_of, warehouse_ids=warehouses)
+    rev = grni_reversal_parts(as_of, warehouses) if is_reversal(company) else None
     out = []
     for code in inventory_accounts():
         acct_rows = [r for r in stock if r["item"].account.code == code]
         pair = PairResult(f"stock:{code}", "stock", code, names.get(code, ""), bk.balance(code), sum(r["value"] for r in acct_rows))
         items = _journal_items(bk, code, 1)
         items.append(_opening_item(bk, code, 1, _opening_stock(code, as_of, company, warehouses)))
-        p = _pending_item(bk, code, company, acct_rows)
+        p = _pending_item(bk, code, company, acct_rows, rev)
         if p is not None:
             items.append(p)
+        if rev is not None:
+            items.append(_grni_item(rev, code))
         _attribute(pair, items, rules)
         out.append(pair)
     if warehouses is not None:
@@ -321,6 +386,8 @@ def reconcile_internal(as_of: date, warehouses=None, rules=None) -> list[PairRes
         pair = PairResult(f"{ledger}:{code}", ledger, code, names.get(code, ""), sign * bk.balance(code), _subledger(ledger, as_of, sums))
         items = _journal_items(bk, code, sign)
         items.append(_opening_item(bk, code, sign, 0))
+        if rev is not None and ledger == "grni":
+            items.append(_grni_item(rev, code))
         _attribute(pair, items, rules)
         out.append(pair)
     return out

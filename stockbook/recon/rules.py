@@ -17,7 +17,8 @@ FEATURES = {
     "side": ("差异形态：gl_only 只有总账有，sub_only 只有明细（业务）有，both 两边都有但金额不同",
              ["gl_only", "sub_only", "both"]),
     "direction": ("总账相对明细账：up 偏多，down 偏少", ["up", "down"]),
-    "voucher_kind": ("凭证类别：journal 手工凭证，opening 期初", ["journal", "opening"]),
+    "voucher_kind": ("凭证类别：journal 手工凭证，opening 期初，grni_reversal 暂估月初回冲（冲回、重估及到票全额入库）",
+                     ["journal", "opening", "grni_reversal"]),
     "pending_cost": ("全月加权平均成本待结转", [True, False]),
     "doc_type": ("单据类型（purchase_receipt、sales_delivery、stock_count、purchase_invoice 等）", None),
     "doc_status": ("单据状态：posted 已过账，draft 草稿，pending 审批中，void 已作废，null 找不到单据",
@@ -56,6 +57,7 @@ BUILTIN_RULES = [
      "external_only", "补录销售出库单，或冲销财务凭证"),
     ("R150", "财务系统有、本系统找不到单据", {"side": "gl_only", "doc_status": None, "source": "external"},
      "external_only", "确认是否漏录单据"),
+    ("R160", "暂估月初回冲：已冲回、尚未重新暂估", {"voucher_kind": "grni_reversal"}, "grni_reversal", "月末结账时自动重新暂估"),
 ]
 
 

@@ -75,6 +75,9 @@ def reopen_period(period: str, user=None, reason: str = "") -> Period:
             costing = Costing(close, user)
             costing.replay_all()
             resync(close, [], when=month_end(p), user=user, memo=f"反结账 {period_str(p)}：冲销结账凭证")
+            from .. import grni
+
+            grni.undo_close(close, user)  # 月初回冲: the month-end estimate and next month's reversal
             effects.correct(costing.changed_docs - {close.pk}, close, books.accounts, user, books.company.costing_method,
                             costing.results)
         from stockbook.audit import record
