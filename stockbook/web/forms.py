@@ -267,3 +267,6 @@ class CompanyForm(forms.Form):
 class CompanyEditForm(forms.Form):
     name = _text(_("Company name"), required=True)
     tax_id = _text(_("Taxpayer ID"), max_length=32)
+    # 暂估处理方式 (docs/contract-extensions.md §4): changeable only before the first purchase receipt / close
+    grni_method = forms.ChoiceField(label="暂估处理方式", choices=[("difference", "单到补差（默认）"), ("reversal", "月初回冲")],
+                                    required=False, help_text="只能在录入第一张采购入库单之前（且尚未结账）更改")

@@ -52,13 +52,23 @@ def company(request):
                 messages.success(request, _("Company created with its chart of accounts."))
                 return redirect("web:company")
         return render(request, "web/company.html", {"form": form, "company": None})
-    form = CompanyEditForm(request.POST or None, initial={"name": comp.name, "tax_id": comp.tax_id})
+    form = CompanyEditForm(request.POST or None, initial={"name": comp.name, "tax_id": comp.tax_id, "grni_method": comp.grni_method})
     if request.method == "POST" and form.is_valid():
-        comp.name = form.cleaned_data["name"]
-        comp.tax_id = form.cleaned_data["tax_id"]
-        comp.save(update_fields=["name", "tax_id"])
-        messages.success(request, _("Company settings saved."))
-        return redirect("web:company")
+        from stockbook.posting import grni
+
+        method = form.cleaned_data.get("grni_method") or comp.grni_method
+        try:
+            if method != comp.grni_method:
+                grni.set_method(method, user=request.user)
+        except DocError as e:
+            form.add_error("grni_method", e.message)
+        else:
+            comp.refresh_from_db()
+            comp.name = form.cleaned_data["name"]
+            comp.tax_id = form.cleaned_data["tax_id"]
+            comp.save(update_fields=["name", "tax_id"])
+            messages.success(request, _("Company settings saved."))
+            return redirect("web:company")
     return render(request, "web/company.html", {"form": form, "company": comp})
 
 
