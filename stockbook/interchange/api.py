@@ -132,6 +132,7 @@ api.add_router("", "stockbook.purchasing.api.router")  # 采购：订单、收�
 api.add_router("", "stockbook.batches.api.router")  # 批次与效期、追溯、效期预警
 api.add_router("", "stockbook.invctl.api.router")  # 库存控制：安全库存、呆滞、ABC、周转
 api.add_router("", "stockbook.sales.api.router")  # 销售：报价、订单、预留、发货、开票、收款
+api.add_router("", "stockbook.posting.api.router")  # 公司设置：暂估处理方式（单到补差 / 月初回冲）
 
 fallback_router = Router()
 

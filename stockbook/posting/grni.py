@@ -48,7 +48,7 @@ def set_method(value, user=None):
     ``change_blocker`` says it may not change."""
     from stockbook.masterdata.models import Company
 
-    if value not in METHODS:
+    if not isinstance(value, str) or value not in METHODS:
         raise DocError("invalid_value", f"暂估处理方式必须是 {' 或 '.join(f'{k}（{v}）' for k, v in METHODS.items())}", field="grni_method")
     with transaction.atomic():
         company = Company.objects.select_for_update().order_by("id").first()

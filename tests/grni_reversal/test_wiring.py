@@ -67,3 +67,36 @@ def test_next_month_document_before_the_close(post_json):
     rows = consistent("2026-02-10")
     assert [(c["cause"], c["amount"]) for c in rows["1405"]["causes"]] == [("grni_reversal", "-60.00")]
     assert rows["grni"]["difference"] == "-60.00"
+
+
+def test_rest(post_json):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from stockbook.access.roles import ensure_roles
+    from stockbook.masterdata.models import Company
+    from stockbook.users.models import ApiToken
+
+    setup_company(post_json, "moving_average")
+    u = User.objects.create_user("admin2", password="pw-secret-1")
+    u.groups.add(*[g for g in ensure_roles() if g.name == "系统管理员"])
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(u, 'tests')[1]}"}
+    c = Client()
+
+    def put(body):
+        return c.post("/api/company/grni-method", json.dumps(body), content_type="application/json", **auth)
+
+    r = c.get("/api/company/grni-method", **auth)
+    assert r.status_code == 200 and r.json() == {"grni_method": "difference", "name": "单到补差", "changeable": True, "reason": None}
+    for bad in ({"grni_method": "x"}, {"grni_method": ["reversal"]}, {}, ["reversal"]):
+        r = put(bad)
+        assert r.status_code == 422 and r.json()["error"] == "invalid_value", bad
+    assert put({"grni_method": "reversal"}).json()["grni_method"] == "reversal"
+    post_json(rec("R1", "2026-01-10", "10", "10.00"))
+    r = put({"grni_method": "difference"})
+    assert r.status_code == 422 and r.json()["error"] == "invalid_value"
+    assert Company.current().grni_method == "reversal"
+    assert c.get("/api/company/grni-method", **auth).json()["changeable"] is False
+    nobody = User.objects.create_user("nobody", password="pw-secret-1")
+    r = c.get("/api/company/grni-method", HTTP_AUTHORIZATION=f"Bearer {ApiToken.issue(nobody, 'tests')[1]}")
+    assert r.status_code in (403, 422) and r.json()["error"] == "not_allowed"
