@@ -67,7 +67,8 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
     if v:
         vouchers.append(v)
     if costing and costing.changed_docs:
-        vouchers += correct(costing.changed_docs - {doc.id}, doc, acc, user, method, costing.results)
+        vouchers += correct(costing.changed_docs - {doc.id}, doc, acc, user, method, costing.results,
+                            grni.is_reversal(books.company))
     if doc.type == "period_close" and grni.is_reversal(books.company):
         vouchers += grni.close(doc, period, books, user)
     return vouchers
@@ -152,7 +153,7 @@ def _lines(keys) -> dict[int, list[_Line]]:
     return out
 
 
-def correct(doc_ids, cause, acc, user, method, keys) -> list:
+def correct(doc_ids, cause, acc, user, method, keys, reversal: bool | None = None) -> list:
     """Adjustment vouchers for documents whose costing results changed (and the settlements of counts).
 
     ``keys``: the (document, line) pairs the re-costing gave results to; only those lines' entries can
@@ -167,9 +168,14 @@ def correct(doc_ids, cause, acc, user, method, keys) -> list:
     lines = _lines(keys)
     items = _items((ln.item_id for ls in lines.values() for ln in ls), method)
     have = posted_lines(keys)
-    from stockbook.masterdata.models import Company
+    rr = {}
+    if any(d.type in grni.P_TYPES for d in docs.values()):
+        if reversal is None:  # callers pass the company's cached flag; this is only a fallback
+            from stockbook.masterdata.models import Company
 
-    rr = grni.reroute_of_docs(docs) if grni.is_reversal(Company.current()) else {}
+            reversal = grni.is_reversal(Company.current())
+        if reversal:
+            rr = grni.reroute_of_docs(docs)
     memo = f"成本调整：{cause.ref} 引起的重新计价"
     specs = []
     for i in ids:

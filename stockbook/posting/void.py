@@ -83,7 +83,7 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
             if v:
                 vouchers.append(v)
             vouchers += correct(costing.changed_docs - {doc.pk}, doc, books.accounts, user, books.company.costing_method,
-                                costing.results)
+                                costing.results, books.company.grni_method == "reversal")
         else:
             v = resync(doc, [], when=doc.date, user=user, memo=memo)
             if v:

@@ -153,3 +153,31 @@ def test_difference_method_posts_nothing_extra(post_json):
     assert ("2026-02-20", "220202", 4000, 0, "PI1", 1) in vlines("purchase_invoice")
     assert vlines("grni_reversal") == []
     assert recon("2026-02-15")["1405"] == ("0.00", [])
+
+
+def test_backdated_invoice_changes_a_rerouted_p(post_json):
+    """R1 01-10 3 kg @ 10.00/3 kg = 10.00 (3 kg × 3.3333… → net 10.00); close January (reversal −10.00 on 02-01).
+    PI1 02-20 1 kg @ 4.00: P = round(10.00 × 1 / 3) = 3.33; PI2 02-25 1 kg @ 4.00: P 3.33. PI0 02-10 (backdated)
+    1 kg @ 4.00: P 3.33 and PI2 now completes the line: P = 10.00 − 6.66 = 3.34. Under 月初回冲 every one of them books
+    P + difference = net 4.00 on 1405, so re-costing changes nothing on the ledger (单到补差 would move 0.01 from
+    1405 to 220202 on PI2): 220202 has no invoice line; the books stay whole and explained."""
+    setup(post_json)
+    post_json(rec("R1", "2026-01-10", "3", "3.3333333"))
+    close(post_json, "2026-01")
+    post_json(pinv("PI1", "2026-02-20", "R1", "1", "4.00"))
+    post_json(pinv("PI2", "2026-02-25", "R1", "1", "4.00"))
+    from tests.redinvoice.helpers import result
+
+    assert result("PI2")["P"] == 333
+    post_json(pinv("PI0", "2026-02-10", "R1", "1", "4.00"))
+    assert result("PI2")["P"] == 334
+    assert [v for v in vlines("purchase_invoice") if v[1] == "220202"] == []
+    assert sum(v[2] for v in vlines("purchase_invoice") if v[1] == "1405") == 1200
+    r = recon("2026-02-26")
+    assert r["grni"] == ("0.00", []) and r["1405"] == ("0.00", [])
+    close(post_json, "2026-02")
+    assert vlines("grni_estimate") == []  # fully invoiced at the end of February
+    assert (bal("1405", "2026-02-28"), bal("220202", "2026-02-28")) == (1200, 0)
+    from stockbook.posting.integrity import check
+
+    assert check() == []
