@@ -151,7 +151,11 @@ def _new_doc(typ: str, day: date, close, memo: str) -> Document:
     base = f"{prefix}-{day:%Y-%m}"
     n = Document.objects.filter(type=typ, ref__startswith=base).count()
     ref = base if n == 0 else f"{base}-{n + 1}"
-    return Document.objects.create(type=typ, ref=ref, identity=f"{typ}:{ref}:{close.pk}", canonical="", date=day, source="close",
+    import json
+
+    canonical = json.dumps({"type": typ, "ref": ref, "date": day.isoformat(), "period_close": close.ref, "generated": True},
+                           ensure_ascii=False)
+    return Document.objects.create(type=typ, ref=ref, identity=f"{typ}:{ref}:{close.pk}", canonical=canonical, date=day, source="close",
                                    ref_document=close, memo=memo, created_by=close.created_by)
 
 

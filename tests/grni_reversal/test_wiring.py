@@ -100,3 +100,23 @@ def test_rest(post_json):
     nobody = User.objects.create_user("nobody", password="pw-secret-1")
     r = c.get("/api/company/grni-method", HTTP_AUTHORIZATION=f"Bearer {ApiToken.issue(nobody, 'tests')[1]}")
     assert r.status_code in (403, 422) and r.json()["error"] == "not_allowed"
+
+
+def test_generated_documents_are_readable(post_json, web):
+    """The close's 暂估冲回 shows on the document page; GET /api/documents/{type}/… knows only the postable types
+    (422, never a 500)."""
+    from stockbook.posting import grni
+    from stockbook.posting.models import Document
+
+    setup_company(post_json, "moving_average")
+    grni.set_method("reversal")
+    post_json(rec("R1", "2026-01-10", "10", "10.00"))
+    post_json({"type": "period_close", "ref": "C1", "date": "2026-01-31", "period": "2026-01"})
+    doc = Document.objects.get(type="grni_reversal")
+    assert (doc.ref, str(doc.date), doc.ref_document.ref) == ("ZGCH-2026-02", "2026-02-01", "C1")
+    r = web.get("/api/documents/grni_reversal/ZGCH-2026-02")
+    assert r.status_code == 422 and r.json()["error"] == "invalid_value"
+    from django.urls import reverse
+
+    r = web.get(reverse("web:document_detail", args=[doc.pk]))
+    assert r.status_code == 200 and "暂估冲回" in r.content.decode()
