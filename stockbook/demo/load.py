@@ -126,9 +126,12 @@ def demo_flows() -> list[tuple[str, list[str]]]:
     from stockbook.purchasing import demo as purchasing_demo
     from stockbook.sales import demo as sales_demo
 
+    from . import finance_flows
+
     return [("采购（请购、订单、到货、质检、三单匹配）", purchasing_demo.load()),
             ("批次与效期", batches_demo.load(io.StringIO())),
-            ("销售（报价、订单、预留、信用、发货）", sales_demo.load())]
+            ("销售（报价、订单、预留、信用、发货）", sales_demo.load()),
+            ("财务（红字发票、预收冲应收、收款计划）", finance_flows.load())]
 
 
 def demo_recon() -> list[str]:

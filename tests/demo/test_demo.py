@@ -328,3 +328,43 @@ def test_business_flows_of_issue_7(demo):
     assert {ApprovalRequest.KIND_ORDER, ApprovalRequest.KIND_CREDIT} <= kinds
     for needle in ("已审批，等待到货", "待审批", "质检不合格", "FEFO", "已确认，预留", "信用额度"):
         assert needle in text, needle
+    # the finance flows (stockbook/demo/finance_flows.py): red invoices then returns, a prepayment applied, a plan
+    _finance_flows_of_issue_7(text)
+
+
+def _finance_flows_of_issue_7(text):
+    from stockbook.posting.handlers.business import open_amount
+    from stockbook.posting.models import Document, DocumentLine
+    from stockbook.reports.aging import AR, aging
+    from stockbook.reports.instalments import instalments
+
+    today = date.fromisoformat(data.TODAY)
+    section = text.split("财务（红字发票、预收冲应收、收款计划）：")[1].split("\n\n")[0]
+    assert "未找到" not in section and "没有" not in section, section
+    for red_type, ret_type, src_key in (("sales_red_invoice", "sales_return", "delivery"),
+                                        ("purchase_red_invoice", "purchase_return", "receipt")):
+        red = Document.objects.get(type=red_type, ref__endswith="-F1", status=Document.POSTED)
+        ret = Document.objects.get(type=ret_type, ref=red.ref.replace("HZ", "TH"), status=Document.POSTED)
+        rl, tl = red.lines.get(), ret.lines.get()
+        blue = DocumentLine.objects.get(document=rl.ref_document, line_no=rl.ref_line)
+        # the red invoice reversed part of an invoiced line, and exactly that quantity went back
+        assert 0 < rl.qty_base < blue.qty_base and tl.qty_base == rl.qty_base
+        assert tl.ref_document_id == blue.ref_document_id and tl.ref_line == blue.ref_line
+        assert 0 < rl.amount < blue.amount  # a part of the blue line's net, booked in red ink by the voucher
+        assert (red.date, red.time) < (ret.date, ret.time)
+        assert red.ref in section and ret.ref in section
+    # 预收 10,000.00, 6,000.00 applied to an open invoice: 4,000.00 left as the customer's prepayment in the aging
+    rec = Document.objects.get(type="customer_receipt", prepayment=True, ref__endswith="-YS1")
+    app = Document.objects.get(type="advance_application", ref__endswith="-F1")
+    assert rec.customer_id == app.customer_id and rec.amount == 1_000_000 and app.amount == 600_000
+    inv = app.lines.get().ref_document
+    assert inv.type == "sales_invoice" and open_amount(inv) >= 0
+    row = [r for r in aging(AR, today).data["rows"] if r["customer"] == rec.customer.code][0]
+    assert row["prepayment"] == "-4,000.00" or row["prepayment"] == "-4000.00", row
+    # an invoice with a payment plan, its first instalment overdue today
+    plan_inv = Document.objects.get(type="sales_invoice", ref__endswith="-JH1")
+    plan = list(plan_inv.payment_plan.order_by("seq"))
+    gross = sum((ln.amount or 0) + (ln.tax or 0) for ln in plan_inv.lines.all())
+    assert len(plan) == 3 and sum(x.amount for x in plan) == gross
+    rows = [r for r in instalments(AR, today).data["rows"] if r["invoice"] == plan_inv.ref]
+    assert [r["status"] for r in rows] == ["overdue", "upcoming", "upcoming"], rows
