@@ -229,8 +229,17 @@ def grni_reversal_parts(as_of: date, warehouses=None) -> dict:
     what the method books differently from 单到补差, as of ``as_of`` — exactly the difference it makes between
     the ledger and the subledgers (which follow the contract): the generated 月末暂估 / 暂估冲回 vouchers (and
     their reversals by a reopen) plus the P parts that invoices, returns and red invoices of a later month
-    than their receipt booked on inventory instead of 220202. {code: [amount, refs, doc ids]}."""
+    than their receipt booked on inventory instead of 220202. {code: [amount, refs, doc ids]}.
+
+    At the end of a closed month the part is 0 (the re-estimate makes 220202 and inventory equal the subledgers,
+    receipt line by receipt line), so only what is dated after the latest closed month end before ``as_of`` is
+    read: the cost is bounded by the open months, not by history."""
+    from stockbook.ledger.models import Period
     from stockbook.posting.grni import GENERATED, P_TYPES, _month
+    from stockbook.stock.events import month_end
+
+    closed = [month_end(p) for p in Period.objects.filter(status=Period.CLOSED).values_list("period", flat=True)]
+    since = max((e for e in closed if e <= as_of), default=None)
 
     out: dict[str, list] = {}
     per_item = out.setdefault("items", {})  # item id → its inventory part (a pending monthly-average item's)
@@ -247,6 +256,8 @@ def grni_reversal_parts(as_of: date, warehouses=None) -> dict:
             e[2].append(doc_id)
 
     gl = VoucherLine.objects.filter(voucher__document__type__in=GENERATED, date__lte=as_of)
+    if since is not None:
+        gl = gl.filter(date__gt=since)
     if warehouses is not None:
         gl = gl.filter(warehouse_id__in=warehouses)
     for code, ref, doc_id, item_id, d, c in (gl.values_list("account__code", "voucher__document__ref", "voucher__document_id", "item_id")
@@ -254,6 +265,8 @@ def grni_reversal_parts(as_of: date, warehouses=None) -> dict:
                                              .values_list("account__code", "voucher__document__ref", "voucher__document_id", "item_id", "d", "c")):
         add(code, ((d or 0) - (c or 0)) * (-1 if code.startswith("220202") else 1), ref, doc_id, item_id)
     lines = DocumentLine.objects.filter(document__type__in=P_TYPES, document__status=Document.POSTED, document__date__lte=as_of)
+    if since is not None:
+        lines = lines.filter(document__date__gt=since)
     if warehouses is not None:
         lines = lines.filter(warehouse_id__in=warehouses)
     rows = list(lines.values_list("document__type", "document__date", "document__ref", "document_id", "ref_document_id", "ref_line",

@@ -72,6 +72,7 @@ def test_reversal_estimate_and_invoice(post_json, method):
     assert vlines("grni_reversal", "ZGCH-2026-03") == [("2026-03-01", "1405", -6000, 0, "R1", 1), ("2026-03-01", "220202", 0, -6000, "R1", 1)]
     assert (bal("1405", "2026-02-28"), bal("220202", "2026-02-28")) == (10800, -6000)  # = 单到补差
     assert recon("2026-02-28")["1405"] == ("0.00", []) and recon("2026-02-28")["grni"] == ("0.00", [])
+    assert dict(recon("2026-02-25")["grni"][1]) == {"grni_reversal": "-60.00"}  # inside a closed month: as before its close
     assert (bal("1405", "2026-03-01"), bal("220202", "2026-03-01")) == (4800, 0)
     assert recon("2026-03-01")["grni"] == ("-60.00", [("grni_reversal", "-60.00")])
 
