@@ -34,7 +34,13 @@ def setup(post_json, method="moving_average"):
 
 
 def close(post_json, period, ref=None):
+    """Close ``period``; the close's incremental open amounts equal the full scan of every receipt line."""
+    from stockbook.posting import grni
+    from stockbook.stock.events import month_end
+
     post_json({"type": "period_close", "ref": ref or f"CLOSE-{period}", "date": f"{period}-01", "period": period})
+    p = int(period.replace("-", ""))
+    assert grni.open_at_close(p) == grni.open_amounts(month_end(p))
 
 
 def vlines(doc_type, ref=None):
