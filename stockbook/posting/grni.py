@@ -13,7 +13,7 @@ Under "reversal" the stock subledger and costing are exactly the contract's; onl
 from datetime import date, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
 from stockbook.core.errors import DocError
 from stockbook.stock.events import month_end
@@ -59,16 +59,8 @@ def set_method(value, user=None):
         why = change_blocker()
         if why:
             raise DocError("invalid_value", f"{why}，不能再更改暂估处理方式（只能在录入第一张采购入库单之前设置）", field="grni_method")
-        before = company.grni_method
         company.grni_method = value
-        company.save(update_fields=["grni_method"])
-        try:
-            from stockbook.audit import record
-
-            record("update", company, user=user, object_repr=f"公司 {company.code} 暂估处理方式",
-                   before={"grni_method": before}, after={"grni_method": value})
-        except Exception:  # noqa: BLE001 — the audit trail is optional for a setting; never block it
-            pass
+        company.save(update_fields=["grni_method"])  # the audit trail records it (audit/signals.py: master data saves)
     return company
 
 
@@ -163,9 +155,9 @@ def open_at_close(period: int) -> list[tuple]:
     posted = Document.POSTED
     amt: dict[tuple, int] = {}
     info: dict[tuple, tuple] = {}
-    for d, n, credit, item, wh, sup in (VoucherLine.objects.filter(voucher__document__type="grni_reversal", voucher__document__status=posted,
+    for d, n, credit in (VoucherLine.objects.filter(voucher__document__type="grni_reversal", voucher__document__status=posted,
                                                                    voucher__document__date=first, credit__lt=0)
-                                       .values_list("document_id", "doc_line", "credit", "item_id", "warehouse_id", "supplier_id")):
+                         .values_list("document_id", "doc_line", "credit")):
         amt[(d, n)] = amt.get((d, n), 0) - credit
     for d, n, item, wh, sup, rdate, amount in (DocumentLine.objects.filter(document__type="purchase_receipt", document__status=posted,
                                                                           document__date__gte=first, document__date__lte=end)
@@ -188,8 +180,6 @@ def open_at_close(period: int) -> list[tuple]:
     keys = [k for k, a in amt.items() if a and k not in info]
     for i in range(0, len(keys), 400):
         q = None
-        from django.db.models import Q
-
         for d, n in keys[i:i + 400]:
             c = Q(document_id=d, line_no=n)
             q = c if q is None else q | c

@@ -142,6 +142,9 @@ def test_method_change_rules(post_json):
         grni.set_method("monthly")
     assert e.value.code == "invalid_value" and Company.current().grni_method == "difference"
     grni.set_method("reversal")
+    from stockbook.audit.models import AuditEntry
+
+    assert AuditEntry.objects.filter(object_type="masterdata.company", after__contains="reversal").exists()
     grni.set_method("difference")
     post_json(rec("R1", "2026-01-10", "10", "10.00"))
     with pytest.raises(DocError) as e:
