@@ -212,6 +212,10 @@ def test_open_invoices(web, stocked, post_json):
     post_json({"type": "supplier_payment", "ref": "P1", "date": "2026-01-07", "supplier": "S01", "account": "1002",
                "amount": "500.00", "allocations": [{"invoice": "F1", "amount": "500.00"}]})
     assert web.get("/stock/open-invoices?type=purchase_invoice&party=S01").json()["invoices"][0]["open"] == "87.60"
+    from stockbook.posting.void import void_document
+
+    void_document(Document.objects.get(type="supplier_payment", ref="P1").pk, reason="错录")  # a voided payment allocates nothing
+    assert web.get("/stock/open-invoices?type=purchase_invoice&party=S01").json()["invoices"][0]["open"] == "587.60"
     assert web.get("/stock/open-invoices?type=purchase_invoice&party=NOPE").status_code == 404
 
 

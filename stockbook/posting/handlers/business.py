@@ -112,16 +112,16 @@ def _ref_line(ln, doc) -> DocumentLine:
 
 
 def _used(ref_line: DocumentLine, types) -> int:
-    """Quantity (base units) of ``ref_line`` taken by accepted documents of ``types``, less what red invoices
-    of its invoices gave back (docs/contract-extensions.md) — one query."""
+    """Quantity (base units) of ``ref_line`` taken by posted (not voided) documents of ``types``, less what red
+    invoices of its invoices gave back (docs/contract-extensions.md) — one query."""
     lt, dt = DocumentLine._meta.db_table, Document._meta.db_table
     sql = (f"SELECT (SELECT COALESCE(SUM(l.qty_base), 0) FROM {lt} l JOIN {dt} d ON d.id = l.document_id "
-           f"WHERE l.ref_document_id = %s AND l.ref_line = %s AND d.type IN ({', '.join(['%s'] * len(types))})), "
+           f"WHERE l.ref_document_id = %s AND l.ref_line = %s AND d.status = %s AND d.type IN ({', '.join(['%s'] * len(types))})), "
            f"(SELECT COALESCE(SUM(r.qty_base), 0) FROM {lt} b JOIN {lt} r ON r.ref_document_id = b.document_id AND r.ref_line = b.line_no "
            f"JOIN {dt} rd ON rd.id = r.document_id WHERE b.ref_document_id = %s AND b.ref_line = %s "
            f"AND rd.type IN (%s, %s) AND rd.status = %s)")
     with connection.cursor() as cur:
-        cur.execute(sql, [ref_line.document_id, ref_line.line_no, *types, ref_line.document_id, ref_line.line_no, *RED_TYPES,
+        cur.execute(sql, [ref_line.document_id, ref_line.line_no, Document.POSTED, *types, ref_line.document_id, ref_line.line_no, *RED_TYPES,
                           Document.POSTED])
         taken, red = cur.fetchone()
     return int(taken) - int(red)
@@ -438,7 +438,7 @@ def _factor(ctx, item, ln):
 def count_settlement(ctx):
     count = _ref_doc(ctx, "count", "stock_count")
     # 7. a count is settled once
-    if Document.objects.filter(type="count_settlement", ref_document=count).exists():
+    if Document.objects.filter(type="count_settlement", ref_document=count, status=Document.POSTED).exists():
         raise DocError("invalid_value", f"盘点单 {count.ref} 已经处理过", field="count")
     p = Pending(warehouse=count.warehouse, ref_document=count)
     return _writer(ctx, p)
@@ -537,7 +537,8 @@ def open_amount(invoice: Document, reds: bool = False) -> int:
     invoices: a red invoice may come before or after a payment, and what is accepted must not depend on the
     order of posting (docs/contract-extensions.md)."""
     gross = DocumentLine.objects.filter(document=invoice).aggregate(a=Sum("amount"), t=Sum("tax"))
-    allocated = DocumentLine.objects.filter(ref_document=invoice, document__type__in=("customer_receipt", "supplier_payment", "advance_application")).aggregate(a=Sum("amount"))["a"] or 0
+    allocated = DocumentLine.objects.filter(ref_document=invoice, document__type__in=("customer_receipt", "supplier_payment", "advance_application"),
+                                            document__status=Document.POSTED).aggregate(a=Sum("amount"))["a"] or 0
     if not reds:
         return (gross["a"] or 0) + (gross["t"] or 0) - allocated
     red = DocumentLine.objects.filter(ref_document=invoice, document__type__in=RED_TYPES,

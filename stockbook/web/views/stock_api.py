@@ -223,7 +223,8 @@ def open_invoices(request):
     gross = {r["document_id"]: (r["a"] or 0) + (r["t"] or 0) for r in DocumentLine.objects.filter(document__in=docs)
              .values("document_id").annotate(a=Sum("amount"), t=Sum("tax"))}
     alloc = {r["ref_document_id"]: r["a"] or 0 for r in DocumentLine.objects.filter(
-        ref_document__in=docs, document__type__in=("customer_receipt", "supplier_payment", "advance_application"))
+        ref_document__in=docs, document__type__in=("customer_receipt", "supplier_payment", "advance_application"),
+        document__status=Document.POSTED)
         .values("ref_document_id").annotate(a=Sum("amount"))}
     # red invoices (docs/contract-extensions.md) reduce what is open
     for r in DocumentLine.objects.filter(ref_document__in=docs, document__type__in=("sales_red_invoice", "purchase_red_invoice"),
