@@ -39,7 +39,6 @@ ERROR_CODES = {
     "unknown_batch": "批次不存在",
     "batch_expired": "批次已过期，不能出库",
     "batch_insufficient": "批次结存不足",
-    "document_posted": "单据已过账，不能修改；请开红字单据冲销后重新录入",
     "red_exceeds_original": "红字发票数量超过原发票可冲销数量",
 }
 

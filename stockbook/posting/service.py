@@ -292,6 +292,9 @@ def _identity(ctx: Ctx) -> PostResult | None:
             if found:
                 if found[0][1] == ctx.canonical:
                     return PostResult("duplicate", Document.objects.get(pk=found[0][0]))
+                if typ in ("purchase_invoice", "sales_invoice"):  # a posted invoice is never edited, its price neither
+                    raise DocError("duplicate_ref", f"发票 {ref} 已过账，内容不同：已过账的发票不能修改（包括单价），"
+                                                    f"请开红字发票冲销后重新开票", field="ref")
                 raise DocError("duplicate_ref", f"单据编号 {ref} 已存在且内容不同", field="ref")
     ctx.identity = key or ""
     return None

@@ -111,3 +111,16 @@ def test_order_approvals_have_readable_titles():
     assert ApprovalRequest(kind="credit", doc_type="credit_override", ref="XSDD-202611-0001").title == "超信用额度 销售订单 XSDD-202611-0001"
     assert ApprovalRequest(kind="order", doc_type="purchase_order", ref="CGDD-202611-0001").title == "采购订单 CGDD-202611-0001"
     assert ApprovalRequest(kind="document", doc_type="purchase_receipt", ref="R1").title == "采购入库单 R1"
+
+
+def test_a_price_change_on_a_posted_invoice_is_refused_and_writes_nothing(acme):
+    """I1 invoiced D1 at 12.00; the same invoice again at 11.00 is the contract's duplicate_ref, whose message
+    says how a price is changed (red invoice, then a new blue one)."""
+    acme(delivery("D1", "2026-01-05", "WH1", [("A001", "10", "12.00")]))
+    acme(sinv("I1", "2026-01-06", [("D1", 1, "10", "12.00")]))
+    before = footprint()
+    with pytest.raises(DocError) as e:
+        acme(sinv("I1", "2026-01-06", [("D1", 1, "10", "11.00")]))
+    assert e.value.code == "duplicate_ref" and "红字发票" in e.value.message
+    assert footprint() == before
+    assert acme(sinv("I1", "2026-01-06", [("D1", 1, "10", "12.00")])).status == "duplicate"
