@@ -103,8 +103,8 @@ def test_rest(post_json):
 
 
 def test_generated_documents_are_readable(post_json, web):
-    """The close's 暂估冲回 shows on the document page; GET /api/documents/{type}/… knows only the postable types
-    (422, never a 500)."""
+    """The close's 暂估冲回 shows on the document page and in GET /api/documents/{type}/{ref}; an unknown type is
+    still 422 (never a 500)."""
     from stockbook.posting import grni
     from stockbook.posting.models import Document
 
@@ -115,6 +115,11 @@ def test_generated_documents_are_readable(post_json, web):
     doc = Document.objects.get(type="grni_reversal")
     assert (doc.ref, str(doc.date), doc.ref_document.ref) == ("ZGCH-2026-02", "2026-02-01", "C1")
     r = web.get("/api/documents/grni_reversal/ZGCH-2026-02")
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["id"] == doc.pk and body["status"] == "posted" and body["vouchers"], body
+    assert web.get("/api/documents/grni_reversal/ZGCH-2099-01").status_code == 404
+    r = web.get("/api/documents/no_such_type/X")
     assert r.status_code == 422 and r.json()["error"] == "invalid_value"
     from django.urls import reverse
 
