@@ -11,12 +11,13 @@
 * ``void_delivery`` — gives the order its delivered qty and (when still open) its reservation back.
 * ``credit_override`` — an approved override of an order the delivery names admits it over the credit limit."""
 from django.db import connection
-from django.db.models import F, Sum
+from django.db.models import F
 
 from stockbook.masterdata.models import Item
 
 from stockbook.core.errors import DocError
 
+from . import availability
 from .models import DeliveryLink, Reservation, SalesOrder, SalesOrderLine
 
 SO = SalesOrder
@@ -60,17 +61,13 @@ def _check_reserved(ctx, doc, own_orders, message):
         return
     if connection.vendor == "postgresql":  # a confirmation reserving these items waits for this document (and v.v.)
         list(Item.objects.select_for_update().filter(pk__in=list(item_ids)).order_by("pk").values_list("pk", flat=True))
-    res = (Reservation.objects.filter(item_id__in=list(item_ids), warehouse_id=doc.warehouse_id, qty_base__gt=0)
-           .exclude(order_id__in=own_orders).values("item_id").annotate(q=Sum("qty_base")).order_by())
-    held = {r["item_id"]: r["q"] for r in res if r["q"]}
+    wh = doc.warehouse_id
+    held = {item_id: q for (item_id, _), q in availability.reserved(item_ids, [wh], exclude_orders=own_orders).items()}
     if not held:
         return
-    from stockbook.stock.models import StockPeriod
-
-    oh = {r["item_id"]: int(r["q"] or 0) for r in StockPeriod.objects.filter(
-        item_id__in=list(held), warehouse_id=doc.warehouse_id).values("item_id").annotate(q=Sum("qty")).order_by()}
+    oh = availability.on_hand(held, [wh])
     for item_id, q in held.items():
-        left = oh.get(item_id, 0)
+        left = oh.get((item_id, wh), 0)
         if left < q:
             code = ctx.books.item(raw[item_ids[item_id] - 1].get("item")).code
             raise DocError("reserved_by_other", message.format(code=code, left=f"{left / 10000:g}", held=f"{q / 10000:g}"),
