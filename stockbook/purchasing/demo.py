@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from stockbook.core.errors import DocError
+from stockbook.core.numbering import next_monthly_number
 from stockbook.demo import days
 from stockbook.demo.days import live_day
 from stockbook.core.money import fmt_qty, round2, to_fen
@@ -48,7 +49,7 @@ def ensure_workflow():
 @transaction.atomic
 def backfill(today: date | None = None) -> int:
     """POs for historical receipts not linked yet; returns the number of orders written."""
-    from .services import _next_number, factor
+    from .services import factor
 
     today = today or days.today()
     linked = set(ReceiptLink.objects.values_list("document_id", flat=True))
@@ -64,7 +65,7 @@ def backfill(today: date | None = None) -> int:
             continue
         order_day = doc.date - timedelta(days=7)
         expected = doc.date - timedelta(days=2) if n % 5 == 0 else doc.date
-        po = PurchaseOrder.objects.create(number=_next_number(PurchaseOrder, "CGDD", order_day), supplier=doc.supplier,
+        po = PurchaseOrder.objects.create(number=next_monthly_number(PurchaseOrder, "number", "CGDD", order_day), supplier=doc.supplier,
                                           warehouse=doc.warehouse, order_date=order_day, expected_date=expected,
                                           memo=f"历史补录（入库单 {doc.ref}）", status=PO.APPROVED, source="demo-backfill")
         amount = tax = 0

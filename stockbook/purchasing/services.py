@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from stockbook.access import policy
 from stockbook.core.errors import DocError
+from stockbook.core.numbering import next_monthly_number
 from stockbook.core.money import (from_qty_units, fmt_money, fmt_qty, parse_price, parse_qty, parse_rate, round2, to_fen,
                                   to_qty_units)
 from stockbook.masterdata.models import Item, ItemUnit, Supplier, Warehouse
@@ -55,13 +56,6 @@ def _parse_day(value, field) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         raise DocError("invalid_value", f"{field} 日期格式不正确：{value}（应为 YYYY-MM-DD）", field=field) from None
-
-
-def _next_number(model, prefix: str, day: date) -> str:
-    head = f"{prefix}-{day:%Y%m}-"
-    last = model.objects.filter(number__startswith=head).order_by("-number").values_list("number", flat=True).first()
-    n = int(last[len(head):]) + 1 if last and last[len(head):].isdigit() else 1
-    return f"{head}{n:04d}"
 
 
 def check_transition(po: PurchaseOrder, to: str):
@@ -146,7 +140,7 @@ def create_order(obj: dict, user=None, source="web") -> PurchaseOrder:
         try:
             with transaction.atomic():
                 po = PurchaseOrder.objects.create(
-                    number=number or _next_number(PurchaseOrder, "CGDD", day), supplier=sup, warehouse=wh, order_date=day,
+                    number=number or next_monthly_number(PurchaseOrder, "number", "CGDD", day), supplier=sup, warehouse=wh, order_date=day,
                     expected_date=expected, memo=memo[:500], amount=sum(ln.amount for ln in lines),
                     tax=sum(ln.tax for ln in lines), created_by=user if getattr(user, "pk", None) else None, source=source)
                 for ln in lines:
@@ -499,7 +493,7 @@ def create_requisition(obj: dict, user=None) -> Requisition:
         lines.append(RequisitionLine(line_no=n, item=item, qty_base=to_qty_units(q), needed_by=needed, reason=str(reason)[:200]))
     dept = obj.get("department") or ""
     with transaction.atomic():
-        r = Requisition.objects.create(number=_next_number(Requisition, "QGD", day), date=day, department=str(dept)[:100],
+        r = Requisition.objects.create(number=next_monthly_number(Requisition, "number", "QGD", day), date=day, department=str(dept)[:100],
                                        memo=str(obj.get("memo") or "")[:500],
                                        requester=user if getattr(user, "pk", None) else None)
         for ln in lines:

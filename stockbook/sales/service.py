@@ -13,6 +13,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from stockbook.core.errors import DocError
+from stockbook.core.numbering import next_monthly_number
 from stockbook.core.money import (CENT, parse_money, parse_number, parse_price, parse_qty, parse_rate, round2, to_fen,
                                   to_qty_units)
 from stockbook.masterdata.models import Customer, Item, Warehouse
@@ -51,19 +52,11 @@ def _q_move(q: Quotation, to: str):
 
 
 # -- numbering --------------------------------------------------------------------------------------------
-def next_no(model, prefix: str, d: Date) -> str:
-    """XSDD-202611-0001: the next number of the month (a unique column guards concurrent writers)."""
-    head = f"{prefix}-{d:%Y%m}-"
-    last = model.objects.filter(no__startswith=head).order_by("-no").values_list("no", flat=True).first()
-    n = int(last[len(head):]) + 1 if last and last[len(head):].isdigit() else 1
-    return f"{head}{n:04d}"
-
-
 def _create_numbered(model, prefix, d, **kw):
     for _ in range(5):
         try:
             with transaction.atomic():
-                return model.objects.create(no=next_no(model, prefix, d), **kw)
+                return model.objects.create(no=next_monthly_number(model, "no", prefix, d), **kw)
         except IntegrityError:
             continue
     raise DocError("duplicate_ref", "编号已被其他用户同时占用，请重试")
