@@ -6,6 +6,7 @@ transaction, so a trial balance never sums history.
 """
 from django.conf import settings
 from django.db import models
+from django.db.models import Q, Sum
 
 from stockbook.core.money import from_fen
 
@@ -139,3 +140,11 @@ class PartyBalance(models.Model):
 
     class Meta:
         unique_together = [("account", "party_kind", "party_id")]
+
+    @classmethod
+    def receivable(cls, customer_id: int) -> int:
+        """The customer's balance of 1122 应收账款 and its sub-accounts (分, debit positive), over every
+        accepted document of any date: what the credit limit is measured against."""
+        bal = cls.objects.filter(party_kind="c", party_id=customer_id).filter(
+            Q(account__code="1122") | Q(account__code__startswith="1122")).aggregate(d=Sum("debit"), c=Sum("credit"))
+        return (bal["d"] or 0) - (bal["c"] or 0)

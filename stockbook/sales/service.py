@@ -315,9 +315,7 @@ def get_order(no: str, lock=False) -> SalesOrder:
 def ar_balance(customer) -> int:
     from stockbook.ledger.models import PartyBalance
 
-    bal = PartyBalance.objects.filter(party_kind="c", party_id=customer.pk).filter(
-        Q(account__code="1122") | Q(account__code__startswith="1122")).aggregate(d=Sum("debit"), c=Sum("credit"))
-    return (bal["d"] or 0) - (bal["c"] or 0)
+    return PartyBalance.receivable(customer.pk)
 
 
 def open_orders_amount(customer, exclude=None) -> int:

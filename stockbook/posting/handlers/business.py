@@ -376,9 +376,7 @@ def sales_delivery(ctx):
     # 7. credit limit: the customer's 1122 balance over all accepted documents + this delivery's net
     if customer.credit_limit is not None:
         type(customer).objects.select_for_update().filter(pk=customer.pk).first()  # one delivery of a customer at a time
-        bal = PartyBalance.objects.filter(party_kind="c", party_id=customer.pk).filter(
-            Q(account__code="1122") | Q(account__code__startswith="1122")).aggregate(d=Sum("debit"), c=Sum("credit"))
-        balance = (bal["d"] or 0) - (bal["c"] or 0)
+        balance = PartyBalance.receivable(customer.pk)
         total = balance + sum(x["amount"] for x in p.lines)
         if total > customer.credit_limit and not extensions.credit_override(ctx, customer, total):
             raise DocError("credit_limit_exceeded", f"客户 {customer.code} 应收余额 {balance / 100:.2f} 加本单 "
