@@ -161,13 +161,10 @@ def open_items(side: Side, as_of: date, party_ids=None) -> dict[int, PartyAging]
 
     from stockbook.posting.models import Document
 
-    where, extra = "", []
-    if party_ids is not None:
-        party_ids = [int(x) for x in party_ids]
-        if not party_ids:
-            return {}
-        where = f" AND d.{side.party}_id IN ({', '.join(['%s'] * len(party_ids))})"
-        extra = party_ids
+    limit = _party_filter(side, party_ids)
+    if limit is None:  # an empty list of parties
+        return {}
+    where, extra = limit
     day = as_of.isoformat()
     per_party: dict[int, tuple[list, list]] = defaultdict(lambda: ([], []))
     with connection.cursor() as cur:
@@ -324,6 +321,17 @@ SELECT d.{party}_id, SUM(CASE WHEN d.type = %s THEN d.amount ELSE -d.amount END)
  GROUP BY 1"""
 
 
+def _party_filter(side: Side, party_ids, alias="d") -> tuple[str, list] | None:
+    """The SQL condition (and its parameters) limiting a query to some parties: none when ``party_ids`` is None,
+    None when it is empty (nothing to report)."""
+    if party_ids is None:
+        return "", []
+    ids = [int(x) for x in party_ids]
+    if not ids:
+        return None
+    return f" AND {alias}.{side.party}_id IN ({', '.join(['%s'] * len(ids))})", ids
+
+
 def prepaid(side: Side, as_of: date, party_ids=None) -> dict[int, int]:
     """{party id: open prepayment (预收 2203 / 预付 1123) in 分} as of a date: prepayments − advance applications
     (docs/contract-extensions.md). Kept apart from the invoices' aging: it settles invoices only when applied."""
@@ -331,13 +339,10 @@ def prepaid(side: Side, as_of: date, party_ids=None) -> dict[int, int]:
 
     from stockbook.posting.models import Document
 
-    where, extra = "", []
-    if party_ids is not None:
-        party_ids = [int(x) for x in party_ids]
-        if not party_ids:
-            return {}
-        where = f" AND d.{side.party}_id IN ({', '.join(['%s'] * len(party_ids))})"
-        extra = party_ids
+    limit = _party_filter(side, party_ids)
+    if limit is None:  # an empty list of parties
+        return {}
+    where, extra = limit
     with connection.cursor() as cur:
         cur.execute(_PREPAID.format(party=side.party, where=where),
                     [side.money_type, side.money_type, Document.POSTED, as_of.isoformat(), *extra])
@@ -356,13 +361,10 @@ def bucket_sums(side: Side, as_of: date, party_ids=None) -> dict[int, list[int]]
 
     from stockbook.posting.models import Document
 
-    where, extra = "", []
-    if party_ids is not None:
-        party_ids = [int(x) for x in party_ids]
-        if not party_ids:
-            return {}
-        where = f" AND {{alias}}.{side.party}_id IN ({', '.join(['%s'] * len(party_ids))})"
-        extra = party_ids
+    limit = _party_filter(side, party_ids, alias="{alias}")
+    if limit is None:  # an empty list of parties
+        return {}
+    where, extra = limit
     day, cut = as_of.isoformat(), list(_cutoffs(as_of))
     inv: dict[int, list[int]] = defaultdict(lambda: [0] * 5)
     cred: dict[int, list[int]] = defaultdict(lambda: [0] * 5)
