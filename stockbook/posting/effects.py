@@ -153,7 +153,7 @@ def _lines(keys) -> dict[int, list[_Line]]:
     return out
 
 
-def correct(doc_ids, cause, acc, user, method, keys, reversal: bool | None = None) -> list:
+def correct(doc_ids, cause, acc, user, method, keys, reversal: bool) -> list:
     """Adjustment vouchers for documents whose costing results changed (and the settlements of counts).
 
     ``keys``: the (document, line) pairs the re-costing gave results to; only those lines' entries can
@@ -169,13 +169,8 @@ def correct(doc_ids, cause, acc, user, method, keys, reversal: bool | None = Non
     items = _items((ln.item_id for ls in lines.values() for ln in ls), method)
     have = posted_lines(keys)
     rr = {}
-    if any(d.type in grni.P_TYPES for d in docs.values()):
-        if reversal is None:  # callers pass the company's cached flag; this is only a fallback
-            from stockbook.masterdata.models import Company
-
-            reversal = grni.is_reversal(Company.current())
-        if reversal:
-            rr = grni.reroute_of_docs(docs)
+    if reversal and any(d.type in grni.P_TYPES for d in docs.values()):  # 月初回冲: the company's cached flag
+        rr = grni.reroute_of_docs(docs)
     memo = f"成本调整：{cause.ref} 引起的重新计价"
     specs = []
     for i in ids:

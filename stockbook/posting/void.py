@@ -23,6 +23,7 @@ from stockbook.stock.events import KINDS
 from stockbook.stock.models import OpenLine, StockMove
 from stockbook.stock.service import Costing, insert_moves
 
+from . import grni
 from .books import Books
 from .extensions import after_void
 from .models import Document
@@ -83,7 +84,7 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
             if v:
                 vouchers.append(v)
             vouchers += correct(costing.changed_docs - {doc.pk}, doc, books.accounts, user, books.company.costing_method,
-                                costing.results, books.company.grni_method == "reversal")
+                                costing.results, grni.is_reversal(books.company))
         else:
             v = resync(doc, [], when=doc.date, user=user, memo=memo)
             if v:
