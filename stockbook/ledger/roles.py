@@ -12,6 +12,8 @@ ROLES = {
     "ar_uninvoiced": ("112202", "112202"),
     "ap": ("2202", "2202"),
     "ap_invoiced": ("220201", "220201"),
+    "advances_received": ("2203", "2203"),  # 预收账款 (prepayments, docs/contract-extensions.md)
+    "advances_paid": ("1123", "1123"),  # 预付账款
     "grni": ("220202", "220202"),
     "vat_input": ("222101", "222101"),
     "vat_output": ("222102", "222102"),
@@ -30,7 +32,8 @@ ROLES = {
 ROLE_NAMES = {
     "cash": "库存现金", "bank": "银行存款", "inventory": "库存商品", "materials": "原材料", "ar": "应收账款",
     "ar_invoiced": "应收账款-已开票", "ar_uninvoiced": "应收账款-未开票", "ap": "应付账款",
-    "ap_invoiced": "应付账款-已开票", "grni": "应付账款-暂估", "vat_input": "进项税额", "vat_output": "销项税额",
+    "ap_invoiced": "应付账款-已开票", "advances_received": "预收账款", "advances_paid": "预付账款", "grni": "应付账款-暂估",
+    "vat_input": "进项税额", "vat_output": "销项税额",
     "count_pending": "待处理财产损溢", "revenue": "主营业务收入", "cogs": "主营业务成本", "count_gain": "盘盈处理",
     "count_loss": "盘亏处理", "scrap": "报废损失", "non_operating_income": "营业外收入",
     "non_operating_expense": "营业外支出", "paid_in_capital": "实收资本", "current_year_profit": "本年利润",

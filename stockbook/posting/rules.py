@@ -118,17 +118,17 @@ def entries_for(doc, lines, party: dict, acc: Accounts, items: dict, reroute=fro
     # prepayments (预收 2203 / 预付 1123) and their application: docs/contract-extensions.md
     if t == "customer_receipt":
         add(doc.account_id, doc.amount, None, dims=party)
-        add(acc.code("2203") if getattr(doc, "prepayment", False) else "ar_invoiced", -doc.amount, None, dims=party)
+        add("advances_received" if getattr(doc, "prepayment", False) else "ar_invoiced", -doc.amount, None, dims=party)
     elif t == "supplier_payment":
-        add(acc.code("1123") if getattr(doc, "prepayment", False) else "ap_invoiced", doc.amount, None, dims=party)
+        add("advances_paid" if getattr(doc, "prepayment", False) else "ap_invoiced", doc.amount, None, dims=party)
         add(doc.account_id, -doc.amount, None, dims=party)
     elif t == "advance_application":
         if party.get("customer_id"):
-            add(acc.code("2203"), doc.amount, None, dims=party)
+            add("advances_received", doc.amount, None, dims=party)
             add("ar_invoiced", -doc.amount, None, dims=party)
         else:
             add("ap_invoiced", doc.amount, None, dims=party)
-            add(acc.code("1123"), -doc.amount, None, dims=party)
+            add("advances_paid", -doc.amount, None, dims=party)
     return out
 
 
