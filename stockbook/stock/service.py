@@ -78,7 +78,6 @@ class Costing:
             st.state = book.dump()
             saved.append(st)
             books[st.item_id] = book
-        self.books = books
         self._write(saved, books)
 
     # -- the usual case ----------------------------------------------------------------------
