@@ -8,6 +8,7 @@ construction. Extension fields on lines (docs/batches.md): ``batch``, ``expiry``
 from collections import defaultdict
 from datetime import date, timedelta
 
+from django.db import connection
 from django.db.models import Sum
 
 from stockbook.core.errors import DocError
@@ -136,16 +137,16 @@ def _get_batch(item_id, code, line):
 
 
 def on_post(ctx, doc, vouchers):
+    from stockbook.posting.models import DocumentLine
     from stockbook.stock.models import StockMove
 
-    from django.db.models import Q
-
-    from stockbook.posting.models import DocumentLine
-
-    pol = {p.item_id: p for p in ItemPolicy.objects.filter(
-        item_id__in=DocumentLine.objects.filter(document=doc).values("item_id")).filter(Q(batch_managed=True) | Q(serial_managed=True))}
-    if not pol:
-        return  # the common case, one query: no batch- or serial-managed item on this document
+    with connection.cursor() as cur:  # the common case, one plain query: no batch- or serial-managed item here
+        cur.execute(f"SELECT p.item_id FROM {ItemPolicy._meta.db_table} p WHERE (p.batch_managed OR p.serial_managed) "
+                    f"AND p.item_id IN (SELECT item_id FROM {DocumentLine._meta.db_table} WHERE document_id = %s)", [doc.pk])
+        managed = [r[0] for r in cur.fetchall()]
+    if not managed:
+        return
+    pol = {p.item_id: p for p in ItemPolicy.objects.filter(item_id__in=managed)}
     raw = _raw_lines(ctx)
     lines = list(doc.lines.select_related("item"))
     byline = {ln.line_no: ln for ln in lines}

@@ -75,7 +75,9 @@ class Voucher(models.Model):
     audited_at = models.DateTimeField("审核时间", null=True, blank=True)
 
     class Meta:
-        unique_together = [("word", "period", "number")]
+        # numbers > 0 only: a voucher is inserted with 0 and numbered at the end of its posting (posting.deferred)
+        constraints = [models.UniqueConstraint(fields=["word", "period", "number"], condition=models.Q(number__gt=0),
+                                               name="ledger_voucher_number_uniq")]
         ordering = ["date", "word", "number"]
         verbose_name = verbose_name_plural = "凭证"
 

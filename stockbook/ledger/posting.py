@@ -2,7 +2,16 @@
 
 Called inside the posting transaction. Numbers are taken from VoucherSequence under a row lock, so a
 rolled-back document gives its number back and numbering stays gapless per month.
+
+The month's sequence row and the accounts' balance rows are shared by every document of the month: whoever
+updates them holds their row locks until commit (PostgreSQL), and every concurrent poster queues behind.
+Inside ``deferred()`` (the posting of one document) ``write_voucher`` therefore inserts the voucher with the
+provisional number 0 (the unique index covers numbers > 0 only) and keeps its turnover; leaving the block
+adds the turnover (balance rows in account order) and then takes the numbers — the hottest lock last, held
+only for the commit that follows.
 """
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -57,11 +66,78 @@ def _check_balance(lines: list[VLine]) -> int:
     return debit
 
 
+class _Pending:
+    """What ``deferred()`` has put off: vouchers waiting for their numbers, and their turnover."""
+
+    def __init__(self):
+        self.vouchers: list[Voucher] = []
+        self.turnover: dict[int, list[VLine]] = {}
+
+    def flush(self):
+        for period, lines in sorted(self.turnover.items()):
+            add_turnover(period, lines)
+        groups: dict[tuple[str, int], list[Voucher]] = {}
+        for v in self.vouchers:
+            groups.setdefault((v.word, v.period), []).append(v)
+        for (word, period), vs in sorted(groups.items()):
+            _number(word, period, vs)
+        self.vouchers, self.turnover = [], {}
+
+
+_local = threading.local()
+
+
+@contextmanager
+def deferred():
+    """Put off numbering and balance updates of the vouchers written inside the block to its end (see the
+    module's text). Nested blocks flush their own vouchers; an exception discards them (the transaction
+    rolls back)."""
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    pending = _Pending()
+    stack.append(pending)
+    try:
+        yield pending
+    finally:
+        stack.pop()
+    pending.flush()
+
+
+def _pending() -> _Pending | None:
+    stack = getattr(_local, "stack", None)
+    return stack[-1] if stack else None
+
+
+def _number(word: str, period: int, vouchers: list[Voucher]):
+    """Give the vouchers (inserted with number 0) the next numbers of (word, month), in their order."""
+    n = len(vouchers)
+    table = Voucher._meta.db_table
+    seq = VoucherSequence._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":  # one round trip while the sequence row is locked
+            values = ", ".join(["(%s, %s)"] * n)
+            cur.execute(
+                f"WITH n AS (INSERT INTO {seq} (word, period, last) VALUES (%s, %s, %s) ON CONFLICT (word, period) "
+                f"DO UPDATE SET last = {seq}.last + excluded.last RETURNING last) "
+                f"UPDATE {table} SET number = n.last - x.back FROM n, (VALUES {values}) AS x(id, back) "
+                f"WHERE {table}.id = x.id RETURNING {table}.id, {table}.number",
+                [word, period, n, *[a for i, v in enumerate(vouchers) for a in (v.pk, n - 1 - i)]])
+            got = dict(cur.fetchall())
+        else:
+            last = next_number(word, period, n)
+            got = {v.pk: last - n + 1 + i for i, v in enumerate(vouchers)}
+            cur.executemany(f"UPDATE {table} SET number = %s WHERE id = %s", [(got[v.pk], v.pk) for v in vouchers])
+    for v in vouchers:
+        v.number = got[v.pk]
+
+
 def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher.NORMAL, memo="", word="记", user=None) -> Voucher:
     debit = credit = _check_balance(lines)
     period = period_of(when)
+    pending = _pending()
     # plain SQL: vouchers and their lines are the bulk of every posting (see docs/benchmarks.md)
-    v = Voucher(word=word, period=period, number=next_number(word, period), date=when, kind=kind, memo=memo[:500],
+    v = Voucher(word=word, period=period, number=0 if pending else next_number(word, period), date=when, kind=kind, memo=memo[:500],
                 document=document, debit_total=debit, credit_total=credit, created_by=user if getattr(user, "pk", None) else None,
                 created_at=timezone.now())
     ops = connection.ops
@@ -76,7 +152,11 @@ def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher
         v.pk = cur.fetchone()[0]
     v._state.adding = False
     _insert_lines(_line_rows(v.pk, day, period, lines, memo, document.pk if document else None))
-    add_turnover(period, lines)
+    if pending:
+        pending.vouchers.append(v)
+        pending.turnover.setdefault(period, []).extend(lines)
+    else:
+        add_turnover(period, lines)
     return v
 
 
@@ -159,7 +239,7 @@ def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记",
         for period, idx in sorted(by_period.items()):
             lo = min(numbers[i][1] for i in idx)
             hi = max(numbers[i][1] for i in idx)
-            cur.execute(f"SELECT number, id FROM {table} WHERE word = %s AND period = %s AND number BETWEEN %s AND %s",
+            cur.execute(f"SELECT number, id FROM {table} WHERE word = %s AND period = %s AND number > 0 AND number BETWEEN %s AND %s",
                         [word, period, lo, hi])
             for number, vid in cur.fetchall():
                 ids[(period, number)] = vid

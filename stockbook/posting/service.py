@@ -17,7 +17,7 @@ from stockbook.core.errors import DocError
 from stockbook.core.jsonio import canonical
 from stockbook.core.money import JFloat
 from stockbook.ledger.models import Account
-from stockbook.ledger.posting import Unbalanced
+from stockbook.ledger.posting import Unbalanced, deferred
 
 from . import extensions
 from .books import Books
@@ -204,8 +204,9 @@ def _post(obj, books: Books, user, source) -> PostResult:
         source=source, created_by=user if getattr(user, "pk", None) else None, status=Document.POSTED,
         created_at=timezone.now(), **ctx.header,
     ))
-    vouchers = write(doc) or []
-    extensions.after_post(ctx, doc, vouchers)  # the business apps' fields (orders, batches): may still refuse
+    with deferred():  # the month's voucher numbers and balance rows: locked last (ledger/posting.py)
+        vouchers = write(doc) or []
+        extensions.after_post(ctx, doc, vouchers)  # the business apps' fields (orders, batches): may still refuse
     if user is not None:  # a person (web, REST); an import run is one entry of its own (importer)
         from stockbook.audit import posted
 

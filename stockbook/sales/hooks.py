@@ -60,7 +60,9 @@ def _check_reserved(ctx, doc, own_orders, message):
     if not item_ids:
         return
     if connection.vendor == "postgresql":  # a confirmation reserving these items waits for this document (and v.v.)
-        list(Item.objects.select_for_update().filter(pk__in=list(item_ids)).order_by("pk").values_list("pk", flat=True))
+        ids = sorted(item_ids)
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT id FROM {Item._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id FOR UPDATE", ids)
     wh = doc.warehouse_id
     held = {item_id: q for (item_id, _), q in availability.reserved(item_ids, [wh], exclude_orders=own_orders).items()}
     if not held:

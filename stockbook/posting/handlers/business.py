@@ -158,10 +158,12 @@ def unit_warnings(lines: list[dict]) -> list[str]:
         return []
     hist: dict[int, list[int]] = {}
     table = DocumentLine._meta.db_table
-    with connection.cursor() as cur:  # per item through the item index: cost independent of history
-        for item_id in sorted(items):
-            cur.execute(f"SELECT qty_base FROM {table} WHERE item_id = %s AND qty_base > 0 ORDER BY id DESC LIMIT 20", [item_id])
-            hist[item_id] = [r[0] for r in cur.fetchall()]
+    ids = sorted(items)
+    one = f"SELECT * FROM (SELECT item_id, qty_base FROM {table} WHERE item_id = %s AND qty_base > 0 ORDER BY id DESC LIMIT 20) q{{}}"
+    with connection.cursor() as cur:  # per item through the item index (cost independent of history), one round trip
+        cur.execute(" UNION ALL ".join(one.format(k) for k in range(len(ids))), ids)
+        for item_id, q in cur.fetchall():
+            hist.setdefault(item_id, []).append(q)
     out = []
     for ln in lines:
         item, q = ln.get("item"), ln.get("qty_base")
