@@ -278,3 +278,67 @@ def test_unit_mistake_warns_but_posts(post_json, company):
         assert r.warnings == []
     r = post_json({**rec, "ref": "R9", "lines": [{"item": "A001", "qty": "2000", "uom": "t", "unit_price": "60"}]})
     assert r.posted and len(r.warnings) == 1 and "计量单位" in r.warnings[0]
+
+
+def test_voucher_numbered_and_balances_added_at_the_end_of_posting(post_json, company, monkeypatch):
+    """Inside post() a voucher is inserted with number 0 and gets its number (and adds its turnover) only
+    when the document is done, so the month's shared rows are locked last; a document refused after its
+    voucher was written gives its number back."""
+    from stockbook.core.errors import DocError
+    from stockbook.ledger import posting as LP
+    from stockbook.ledger.models import PeriodBalance
+    from stockbook.posting import extensions
+
+    seen = []
+    real = LP._number
+
+    def spy(word, period, vouchers):
+        seen.append([(Voucher.objects.get(pk=v.pk).number, PeriodBalance.objects.filter(period=period).count()) for v in vouchers])
+        return real(word, period, vouchers)
+
+    monkeypatch.setattr(LP, "_number", spy)
+    r = post_json(dict(J))
+    assert seen == [[(0, 2)]]  # still 0 when numbering starts; the balances were added just before
+    assert Voucher.objects.get(pk=r.vouchers[0].pk).number == r.vouchers[0].number == 1
+
+    def refuse(ctx, doc, vouchers):
+        assert vouchers and vouchers[0].number == 0
+        raise DocError("invalid_value", "refused after the voucher was written")
+
+    monkeypatch.setattr(extensions, "_POST", [(None, refuse)])
+    rejects(post_json, {**J, "ref": "J2"}, "invalid_value")
+    monkeypatch.setattr(extensions, "_POST", [])
+    assert post_json({**J, "ref": "J3"}).vouchers[0].display_number == "记-2026-01-0002"
+    assert not Voucher.objects.filter(number=0).exists()
+    assert PeriodBalance.objects.get(account__code="1002", period=202601).debit == 20000
+
+
+def test_deferred_blocks_number_their_own_vouchers(company):
+    from django.db import transaction
+
+    from stockbook.ledger.posting import VLine, deferred, write_voucher
+
+    lines = [VLine(account_id=Account.objects.get(code="1002").pk, debit=100), VLine(account_id=Account.objects.get(code="3001").pk, credit=100)]
+    day = __import__("datetime").date(2026, 1, 9)
+    with transaction.atomic():
+        with deferred():
+            a = write_voucher(when=day, lines=lines)
+            with deferred():
+                b = write_voucher(when=day, lines=lines)
+                c = write_voucher(when=day, lines=lines)
+            assert (a.number, b.number, c.number) == (0, 1, 2)
+        assert a.number == 3
+        d = write_voucher(when=day, lines=lines)  # outside: numbered at once
+        assert d.number == 4
+    assert sorted(Voucher.objects.values_list("number", flat=True)) == [1, 2, 3, 4]
+
+
+def test_unit_mistake_warns_per_item_of_a_document(post_json, company):
+    post_json({"type": "item", "code": "B002", "name": "铝线", "uom": "kg", "account": "1405"})
+    rec = {"type": "purchase_receipt", "supplier": "S01", "warehouse": "WH1", "date": "2026-01-05"}
+    for i in range(3):
+        post_json({**rec, "ref": f"R{i}", "lines": [{"item": "A001", "qty": "5", "unit_price": "60"},
+                                                  {"item": "B002", "qty": "7", "unit_price": "30"}]})
+    r = post_json({**rec, "ref": "R9", "lines": [{"item": "A001", "qty": "5", "unit_price": "60"},
+                                                {"item": "B002", "qty": "7000", "unit_price": "30"}]})
+    assert len(r.warnings) == 1 and r.warnings[0].startswith("第 2 行 B002")
