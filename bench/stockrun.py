@@ -245,7 +245,7 @@ def add_arguments(ap):
     g = ap.add_argument_group("stock benchmarks (issue 4)")
     g.add_argument("--items", type=int, default=2000, help="items in the stock databases (default 2000)")
     g.add_argument("--post-levels", default="10000,100000,1000000", help="moves already in the database for post (default 10k,100k,1M)")
-    g.add_argument("--post-docs", type=int, default=300, help="timed 10-line documents per level (default 300)")
+    g.add_argument("--post-docs", type=int, default=1500, help="timed 10-line documents per level (default 1,500: long enough to include WAL checkpoints)")
     g.add_argument("--clients", type=int, default=8, help="concurrent client processes, PostgreSQL (default 8)")
     g.add_argument("--client-docs", type=int, default=100, help="timed documents per client (default 100)")
     g.add_argument("--backdate-moves", type=int, default=100_000, help="later moves of the unit (default 100,000; also /10, /100)")

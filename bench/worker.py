@@ -46,7 +46,7 @@ def main(argv=None):
     p.add_argument("--history-docs", type=int, required=True)
     p.add_argument("--items", type=int, required=True)
     p.add_argument("--warehouses", type=int, default=2)
-    p.add_argument("--post-docs", type=int, default=300)
+    p.add_argument("--post-docs", type=int, default=1500)
     p.add_argument("--profile")
     p = sub.add_parser("stock-concurrent")
     p.add_argument("--db", required=True)

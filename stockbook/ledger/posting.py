@@ -18,6 +18,7 @@ from datetime import date
 from django.db import connection
 from django.utils import timezone
 
+from stockbook.core.sql import insert_rows
 from stockbook.posting.fields import period_of
 
 from .models import Voucher, VoucherLine, VoucherSequence
@@ -74,13 +75,21 @@ class _Pending:
         self.turnover: dict[int, list[VLine]] = {}
 
     def flush(self):
-        for period, lines in sorted(self.turnover.items()):
-            add_turnover(period, lines)
         groups: dict[tuple[str, int], list[Voucher]] = {}
         for v in self.vouchers:
             groups.setdefault((v.word, v.period), []).append(v)
-        for (word, period), vs in sorted(groups.items()):
-            _number(word, period, vs)
+        if connection.vendor == "postgresql" and len(groups) == 1:
+            # Django's foreign keys are checked at COMMIT (deferred): run those checks now, before the shared
+            # rows are locked, so that the commit holding those locks is short
+            with connection.cursor() as cur:
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            (word, period), vs = next(iter(groups.items()))
+            _flush_pg(word, period, vs, *_turnover_rows(self.turnover))
+        else:
+            for period, lines in sorted(self.turnover.items()):
+                add_turnover(period, lines)
+            for (word, period), vs in sorted(groups.items()):
+                _number(word, period, vs)
         self.vouchers, self.turnover = [], {}
 
 
@@ -112,22 +121,38 @@ def _pending() -> _Pending | None:
 def _number(word: str, period: int, vouchers: list[Voucher]):
     """Give the vouchers (inserted with number 0) the next numbers of (word, month), in their order."""
     n = len(vouchers)
+    last = next_number(word, period, n)
+    got = {v.pk: last - n + 1 + i for i, v in enumerate(vouchers)}
+    with connection.cursor() as cur:
+        cur.execute(f"UPDATE {Voucher._meta.db_table} SET number = CASE id {' '.join(['WHEN %s THEN %s'] * n)} END "
+                    f"WHERE id IN ({', '.join(['%s'] * n)})", [*(x for v in vouchers for x in (v.pk, got[v.pk])), *got])
+    for v in vouchers:
+        v.number = got[v.pk]
+
+
+def _flush_pg(word: str, period: int, vouchers: list[Voucher], pb: list[tuple], pp: list[tuple]):
+    """PostgreSQL: the balance rows, the month's sequence row and the vouchers' numbers in one statement, so
+    that the shared rows stay locked for one round trip and the commit. Data-modifying WITH parts always run
+    to completion; every poster runs this same shape, so the rows are locked in one order (sequence, then
+    balances in key order), as the immediate path does."""
+    n = len(vouchers)
     table = Voucher._meta.db_table
     seq = VoucherSequence._meta.db_table
+    parts, params = [], []
+    for name, head, rows, tail in (("pb", _PB_HEAD, pb, _PB_TAIL), ("pp", _PP_HEAD, pp, _PP_TAIL)):
+        if rows:
+            one = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+            parts.append(f"{name} AS ({head} VALUES {', '.join([one] * len(rows))} {tail} RETURNING 1)")
+            params += [x for r in rows for x in r]
+    parts.append(f"n AS (INSERT INTO {seq} (word, period, last) VALUES (%s, %s, %s) ON CONFLICT (word, period) "
+                 f"DO UPDATE SET last = {seq}.last + excluded.last RETURNING last)")
+    params += [word, period, n]
+    values = ", ".join(["(%s, %s)"] * n)
+    params += [a for i, v in enumerate(vouchers) for a in (v.pk, n - 1 - i)]
     with connection.cursor() as cur:
-        if connection.vendor == "postgresql":  # one round trip while the sequence row is locked
-            values = ", ".join(["(%s, %s)"] * n)
-            cur.execute(
-                f"WITH n AS (INSERT INTO {seq} (word, period, last) VALUES (%s, %s, %s) ON CONFLICT (word, period) "
-                f"DO UPDATE SET last = {seq}.last + excluded.last RETURNING last) "
-                f"UPDATE {table} SET number = n.last - x.back FROM n, (VALUES {values}) AS x(id, back) "
-                f"WHERE {table}.id = x.id RETURNING {table}.id, {table}.number",
-                [word, period, n, *[a for i, v in enumerate(vouchers) for a in (v.pk, n - 1 - i)]])
-            got = dict(cur.fetchall())
-        else:
-            last = next_number(word, period, n)
-            got = {v.pk: last - n + 1 + i for i, v in enumerate(vouchers)}
-            cur.executemany(f"UPDATE {table} SET number = %s WHERE id = %s", [(got[v.pk], v.pk) for v in vouchers])
+        cur.execute(f"WITH {', '.join(parts)} UPDATE {table} SET number = n.last - x.back FROM n, (VALUES {values}) AS x(id, back) "
+                    f"WHERE {table}.id = x.id RETURNING {table}.id, {table}.number", params)
+        got = dict(cur.fetchall())
     for v in vouchers:
         v.number = got[v.pk]
 
@@ -168,10 +193,7 @@ def _line_rows(voucher_id: int, day, period: int, lines: list[VLine], memo: str,
 
 def _insert_lines(rows: list[tuple]):
     with connection.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {VoucherLine._meta.db_table} ({', '.join(_LINE_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_LINE_COLUMNS))})",
-            rows,
-        )
+        insert_rows(cur, f"INSERT INTO {VoucherLine._meta.db_table} ({', '.join(_LINE_COLUMNS)})", rows)
 
 
 @dataclass
@@ -208,7 +230,7 @@ class VoucherRef:
 
 def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记", user=None) -> list[VoucherRef]:
     """Many vouchers at once (re-costing corrections): the same rows ``write_voucher`` writes one by one —
-    numbers taken per month in one upsert, vouchers and lines by ``executemany``, period balances summed
+    numbers taken per month in one upsert, vouchers and lines in multi-row statements, period balances summed
     per account. Returns the vouchers in the order of ``specs``."""
     if not specs:
         return []
@@ -234,8 +256,7 @@ def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记",
     table = Voucher._meta.db_table
     ids: dict[tuple[int, int], int] = {}
     with connection.cursor() as cur:
-        cur.executemany(f"INSERT INTO {table} ({', '.join(_VOUCHER_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_VOUCHER_COLUMNS))})",
-                        rows)
+        insert_rows(cur, f"INSERT INTO {table} ({', '.join(_VOUCHER_COLUMNS)})", rows)
         for period, idx in sorted(by_period.items()):
             lo = min(numbers[i][1] for i in idx)
             hi = max(numbers[i][1] for i in idx)
@@ -260,33 +281,40 @@ def _display(word: str, period: int, number: int) -> str:
     return f"{word}-{period // 100:04d}-{period % 100:02d}-{number:04d}"
 
 
-def add_turnover(period: int, lines: list[VLine]):
-    """Add the lines' debit/credit to the month's PeriodBalance rows (one upsert per account)."""
-    per_account: dict[int, list[int]] = {}
-    for ln in lines:
-        t = per_account.setdefault(ln.account_id, [0, 0])
-        t[0] += ln.debit
-        t[1] += ln.credit
-    table = "ledger_periodbalance"
-    sql = (
-        f"INSERT INTO {table} (account_id, period, debit, credit) VALUES (%s, %s, %s, %s) "
-        f"ON CONFLICT (account_id, period) DO UPDATE SET debit = {table}.debit + excluded.debit, "
-        f"credit = {table}.credit + excluded.credit"
-    )
+_PB = "ledger_periodbalance"
+_PP = "ledger_partybalance"
+_PB_HEAD = f"INSERT INTO {_PB} (account_id, period, debit, credit)"
+_PB_TAIL = (f"ON CONFLICT (account_id, period) DO UPDATE SET debit = {_PB}.debit + excluded.debit, "
+            f"credit = {_PB}.credit + excluded.credit")
+_PP_HEAD = f"INSERT INTO {_PP} (account_id, party_kind, party_id, debit, credit)"
+_PP_TAIL = (f"ON CONFLICT (account_id, party_kind, party_id) DO UPDATE SET debit = {_PP}.debit + excluded.debit, "
+            f"credit = {_PP}.credit + excluded.credit")
+
+
+def _turnover_rows(turnover: dict[int, list[VLine]]) -> tuple[list[tuple], list[tuple]]:
+    """The PeriodBalance rows (account, period, debit, credit) and PartyBalance rows (account, party kind,
+    party, debit, credit) that ``turnover`` ({period: lines}) adds, each summed per key and in key order
+    (concurrent posters lock them in the same order)."""
+    per_account: dict[tuple, list[int]] = {}
     per_party: dict[tuple, list[int]] = {}
-    for ln in lines:
-        for kind, key in (("c", "customer_id"), ("s", "supplier_id")):
-            if ln.dims.get(key):
-                t = per_party.setdefault((ln.account_id, kind, ln.dims[key]), [0, 0])
-                t[0] += ln.debit
-                t[1] += ln.credit
-    ptable = "ledger_partybalance"
-    psql = (
-        f"INSERT INTO {ptable} (account_id, party_kind, party_id, debit, credit) VALUES (%s, %s, %s, %s, %s) "
-        f"ON CONFLICT (account_id, party_kind, party_id) DO UPDATE SET debit = {ptable}.debit + excluded.debit, "
-        f"credit = {ptable}.credit + excluded.credit"
-    )
+    for period, lines in turnover.items():
+        for ln in lines:
+            t = per_account.setdefault((ln.account_id, period), [0, 0])
+            t[0] += ln.debit
+            t[1] += ln.credit
+            for kind, key in (("c", "customer_id"), ("s", "supplier_id")):
+                if ln.dims.get(key):
+                    t = per_party.setdefault((ln.account_id, kind, ln.dims[key]), [0, 0])
+                    t[0] += ln.debit
+                    t[1] += ln.credit
+    return ([(*k, d, c) for k, (d, c) in sorted(per_account.items())],
+            [(*k, d, c) for k, (d, c) in sorted(per_party.items())])
+
+
+def add_turnover(period: int, lines: list[VLine]):
+    """Add the lines' debit/credit to the month's PeriodBalance rows (one upsert per account) and to the
+    parties' PartyBalance rows."""
+    pb, pp = _turnover_rows({period: lines})
     with connection.cursor() as cur:
-        cur.executemany(sql, [(acc, period, d, c) for acc, (d, c) in sorted(per_account.items())])
-        if per_party:
-            cur.executemany(psql, [(*k, d, c) for k, (d, c) in sorted(per_party.items())])
+        insert_rows(cur, _PB_HEAD, pb, _PB_TAIL)
+        insert_rows(cur, _PP_HEAD, pp, _PP_TAIL)

@@ -73,7 +73,8 @@ class StockPeriod(models.Model):
     """Σ qty and Σ value (known values only) of the moves of one (item, warehouse) in one month, kept in the
     posting transaction: a stock balance reads whole months here and moves only for the as-of month."""
 
-    item = models.ForeignKey("masterdata.Item", on_delete=models.CASCADE, related_name="+")
+    # no index of its own: the unique (item, warehouse, period) index serves lookups by item (fewer pages per posting)
+    item = models.ForeignKey("masterdata.Item", db_index=False, on_delete=models.CASCADE, related_name="+")
     warehouse = models.ForeignKey("masterdata.Warehouse", on_delete=models.CASCADE, related_name="+")
     period = models.IntegerField()
     qty = models.BigIntegerField(default=0)
@@ -88,7 +89,7 @@ class OpenLine(models.Model):
     """An open receipt ("r") or delivery ("d") line of an item's costing state: what invoices and returns
     have taken of it so far. Kept out of ItemState so that posting does not grow with history."""
 
-    item = models.ForeignKey("masterdata.Item", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey("masterdata.Item", db_index=False, on_delete=models.CASCADE, related_name="+")  # unique index covers it
     kind = models.CharField(max_length=1)
     line_key = models.CharField(max_length=40)  # "document id:line"
     data = models.JSONField()

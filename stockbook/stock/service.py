@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from stockbook.core.errors import DocError
+from stockbook.core.sql import insert_rows
 from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
 
@@ -248,7 +249,7 @@ def insert_moves(moves, user=None):
         rows.append((doc, line, sub, item, wh, ops.adapt_datefield_value(day), ops.adapt_timefield_value(clock), code, qty, value, uid, now))
         deltas[item].append((wh, day, qty, value or 0))
     with connection.cursor() as cur:
-        cur.executemany(f"INSERT INTO {StockMove._meta.db_table} ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})", rows)
+        insert_rows(cur, f"INSERT INTO {StockMove._meta.db_table} ({', '.join(cols)})", rows)
     add_to_periods_many(deltas)
 
 
@@ -328,10 +329,9 @@ def add_to_periods_many(deltas_by_item: dict):
         return
     table = StockPeriod._meta.db_table
     with connection.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {table} (item_id, warehouse_id, period, qty, value) VALUES (%s, %s, %s, %s, %s) "
-            f"ON CONFLICT (item_id, warehouse_id, period) DO UPDATE SET qty = {table}.qty + excluded.qty, "
-            f"value = {table}.value + excluded.value", rows)
+        insert_rows(cur, f"INSERT INTO {table} (item_id, warehouse_id, period, qty, value)", rows,
+                    f"ON CONFLICT (item_id, warehouse_id, period) DO UPDATE SET qty = {table}.qty + excluded.qty, "
+                    f"value = {table}.value + excluded.value")
 
 
 def _doc_key(day, clock, doc_id, line) -> tuple:
@@ -455,8 +455,8 @@ def save_open_lines(books: dict):
         if deletes:
             cur.executemany(f"DELETE FROM {table} WHERE item_id = %s AND kind = %s AND line_key = %s", deletes)
         if upserts:
-            cur.executemany(f"INSERT INTO {table} (item_id, kind, line_key, data) VALUES (%s, %s, %s, %s) "
-                            f"ON CONFLICT (item_id, kind, line_key) DO UPDATE SET data = excluded.data", upserts)
+            insert_rows(cur, f"INSERT INTO {table} (item_id, kind, line_key, data)", upserts,
+                        "ON CONFLICT (item_id, kind, line_key) DO UPDATE SET data = excluded.data")
 
 
 def _same_json(stored, text: str) -> bool:
@@ -468,11 +468,16 @@ def _same_json(stored, text: str) -> bool:
 
 
 def save_states(states):
-    """Write the item states back (plain executemany: Django's bulk_update builds a CASE per row)."""
-    if states:
-        with connection.cursor() as cur:
-            cur.executemany(f"UPDATE {ItemState._meta.db_table} SET state = %s WHERE item_id = %s",
-                            [(json.dumps(st.state), st.item_id) for st in states])
+    """Write the item states back: one ``UPDATE … FROM (VALUES …)`` (Django's bulk_update builds a CASE per row)."""
+    if not states:
+        return
+    table = ItemState._meta.db_table
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cur:
+        for i in range(0, len(states), 500):
+            part = states[i:i + 500]
+            cur.execute(f"UPDATE {table} SET state = v.column2{cast} FROM (VALUES {', '.join(['(%s, %s)'] * len(part))}) AS v "
+                        f"WHERE {table}.item_id = v.column1", [x for st in part for x in (st.item_id, json.dumps(st.state))])
 
 
 def create_item_state(item: Item, method: str):

@@ -290,15 +290,15 @@ def test_voucher_numbered_and_balances_added_at_the_end_of_posting(post_json, co
     from stockbook.posting import extensions
 
     seen = []
-    real = LP._number
+    real = LP._Pending.flush
 
-    def spy(word, period, vouchers):
-        seen.append([(Voucher.objects.get(pk=v.pk).number, PeriodBalance.objects.filter(period=period).count()) for v in vouchers])
-        return real(word, period, vouchers)
+    def spy(self):
+        seen.append([(Voucher.objects.get(pk=v.pk).number, PeriodBalance.objects.filter(period=v.period).count()) for v in self.vouchers])
+        return real(self)
 
-    monkeypatch.setattr(LP, "_number", spy)
+    monkeypatch.setattr(LP._Pending, "flush", spy)
     r = post_json(dict(J))
-    assert seen == [[(0, 2)]]  # still 0 when numbering starts; the balances were added just before
+    assert seen == [[(0, 0)]]  # when the document is done: still number 0 and no turnover added yet
     assert Voucher.objects.get(pk=r.vouchers[0].pk).number == r.vouchers[0].number == 1
 
     def refuse(ctx, doc, vouchers):
