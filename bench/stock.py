@@ -41,7 +41,7 @@ def _state_sizes(item_codes) -> dict:
 
 
 # -- posting ---------------------------------------------------------------------------------------
-def post_rate(history_docs: int, items: int, warehouses: int, post_docs: int, warmup: int = 20, profile: str | None = None) -> dict:
+def post_rate(history_docs: int, items: int, warehouses: int, post_docs: int, warmup: int = 100, profile: str | None = None) -> dict:
     """Continue the history's document stream: ``warmup`` untimed documents, then ``post_docs`` timed."""
     from stockbook.posting.books import Books
     from stockbook.posting.service import post

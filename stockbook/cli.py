@@ -30,6 +30,9 @@ def _setup(db: str | None):
 
     django.setup()
     migrate_if_needed()
+    from stockbook.core.runtime import settle
+
+    settle()
 
 
 def migrate_if_needed():
