@@ -7,8 +7,8 @@ The month's sequence row and the accounts' balance rows are shared by every docu
 updates them holds their row locks until commit (PostgreSQL), and every concurrent poster queues behind.
 Inside ``deferred()`` (the posting of one document) ``write_voucher`` therefore inserts the voucher with the
 provisional number 0 (the unique index covers numbers > 0 only) and keeps its turnover; leaving the block
-adds the turnover (balance rows in account order) and then takes the numbers — the hottest lock last, held
-only for the commit that follows.
+adds the turnover and takes the numbers (PostgreSQL: in one statement, after the deferred foreign-key
+checks), so those rows are locked last and held only for the commit that follows.
 """
 import threading
 from contextlib import contextmanager
