@@ -32,7 +32,7 @@ START_PERIOD = "2024-01"
 SPAN_DAYS = 730  # history dated 2024-01-01 … 2025-12-30; new documents from 2026-01-01
 LINES = 10
 HOT = "H0001"
-GENERATOR_VERSION = 2  # bump when Stream or the bulk writer change what they write (invalidates var/bench/)
+GENERATOR_VERSION = 3  # bump when Stream or the bulk writer change what they write (invalidates var/bench/)
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -170,13 +170,11 @@ class BulkWriter:
         self.whs = dict(Warehouse.objects.values_list("code", "id"))
         self.sups = dict(Supplier.objects.values_list("code", "id"))
         self.cuss = dict(Customer.objects.values_list("code", "id"))
-        from stockbook.stock.models import OpenLine
+        from stockbook.stock.service import all_open_lines, open_line_loaders
 
-        lines: dict[int, dict] = {}
-        for item_id, kind, key, data in OpenLine.objects.values_list("item_id", "kind", "line_key", "data"):
-            lines.setdefault(item_id, {"rl": {}, "dl": {}})["rl" if kind == "r" else "dl"][key] = data
         # complete books: the stored state with every open line, as posting would see them
-        self.books = {st.item_id: E.book_for(st.method, {**st.state, **lines.get(st.item_id, {})}) for st in ItemState.objects.all()}
+        self.books = {st.item_id: E.book_for(st.method, {**st.state, **all_open_lines(
+            st.item_id, E.book_for(st.method, st.state, loaders=open_line_loaders(st.item_id)))}) for st in ItemState.objects.all()}
         self.dirty: set[int] = set()
         self.now = connection.ops.adapt_datetimefield_value(timezone.now())
 
@@ -355,10 +353,9 @@ class BulkWriter:
             table = ItemState._meta.db_table
             cur.executemany(f"UPDATE {table} SET state = %s WHERE item_id = %s",
                             [(json.dumps(self.books[i].dump()), i) for i in sorted(self.dirty)])
-            cur.executemany("DELETE FROM stock_openline WHERE item_id = %s", [(i,) for i in sorted(self.dirty)])
-            cur.executemany("INSERT INTO stock_openline (item_id, kind, line_key, data) VALUES (%s, %s, %s, %s)",
-                            [(i, kind, key, json.dumps(data)) for i in sorted(self.dirty)
-                             for kind, name in (("r", "rl"), ("d", "dl")) for key, data in sorted(self.books[i].dump_lines()[name].items())])
+            from stockbook.stock.service import save_open_lines
+
+            save_open_lines({i: self.books[i] for i in sorted(self.dirty)})  # the product's own writer of open lines
         self.turnover.clear()
         self.party_turnover.clear()
         self.stock_periods.clear()

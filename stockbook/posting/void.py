@@ -21,7 +21,7 @@ from stockbook.core.errors import DocError
 from stockbook.stock import engine as E
 from stockbook.stock.events import KINDS
 from stockbook.stock.models import OpenLine, StockMove
-from stockbook.stock.service import Costing, insert_moves
+from stockbook.stock.service import CLOSED, Costing, insert_moves
 
 from . import grni
 from .books import Books
@@ -115,8 +115,8 @@ def _midnight():
 
 
 def _drop_reopened(doc, costing):
-    """A voided red invoice: the receipt (delivery) lines it opened again are fully taken again — drop
-    their stored open line unless the replay kept them open (the replay deletes only lines it saw)."""
+    """A voided red invoice: the receipt (delivery) lines it opened again are fully taken again — mark their
+    stored open line closed unless the replay kept them open (the replay writes only lines it saw)."""
     if doc.type not in ("purchase_red_invoice", "sales_red_invoice"):
         return
     from .models import DocumentLine
@@ -128,7 +128,7 @@ def _drop_reopened(doc, costing):
         book = getattr(costing, "books", {}).get(ln.item_id)
         store = None if book is None else (book.rl if kind == "r" else book.dl)
         if store is not None and key not in store.data:
-            OpenLine.objects.filter(item_id=ln.item_id, kind=kind, line_key=key).delete()
+            OpenLine.objects.update_or_create(item_id=ln.item_id, kind=kind, line_key=key, defaults={"data": CLOSED})
 
 
 def _counter_moves(doc, user):

@@ -7,7 +7,7 @@ returned list of differences is empty when the books are consistent.
 
 from . import engine as E
 from .models import ItemState, OpenLine, StockMove, StockPeriod
-from .service import closed_period_events, load_events
+from .service import closed_period_events, load_events, open_line_rows
 
 
 def recompute(item_ids=None) -> list[str]:
@@ -57,10 +57,11 @@ def recompute_item(st: ItemState, closes=None) -> list[str]:
         diffs.append(f"item {st.item_id}: StockPeriod {stored_periods} differs from the moves' sums {periods}")
     if book.dump() != E.book_for(st.method, st.state).dump():
         diffs.append(f"item {st.item_id}: stored state differs from the recomputed one")
-    stored_lines = {"rl": {}, "dl": {}}
-    for kind, key, data in OpenLine.objects.filter(item_id=st.item_id).values_list("kind", "line_key", "data"):
-        stored_lines["rl" if kind == "r" else "dl"][key] = data
-    if stored_lines != book.dump_lines():
-        diffs.append(f"item {st.item_id}: stored open lines differ from the recomputed ones")
+    stored_lines = {(kind, key): data for kind, key, data in OpenLine.objects.filter(item_id=st.item_id)
+                    .values_list("kind", "line_key", "data")}
+    want = open_line_rows(book)
+    if stored_lines != want:
+        bad = sorted(k for k in set(stored_lines) | set(want) if stored_lines.get(k) != want.get(k))[:5]
+        diffs.append(f"item {st.item_id}: stored open lines differ from the recomputed ones: {bad}")
     return diffs
 

@@ -172,21 +172,22 @@ def test_bad_input(post_json):
 
 
 def test_void_red_invoice(post_json):
-    """Voiding PR1 gives PI1 back all its 10 kg: the receipt line is fully taken again (its open line dropped),
+    """Voiding PR1 gives PI1 back all its 10 kg: the receipt line is fully taken again (its open line closed),
     the red voucher reversed, the unit back to 10 kg 120.00. A red invoice whose reopened qty was returned
     cannot be voided (the return would exceed the receipt line): return_exceeds_original."""
     from stockbook.core.errors import DocError
     from stockbook.posting.models import Document
     from stockbook.posting.void import void_document
     from stockbook.stock.models import OpenLine
+    from stockbook.stock.service import CLOSED
 
     setup_company(post_json, "moving_average")
     post_json(rec("R1", "2026-01-05", "10", "10.00"))
     post_json(pinv("PI1", "2026-01-10", "R1", "10", "12.00"))
     post_json(pred("PR1", "2026-01-15", "PI1", "5"))
-    assert OpenLine.objects.filter(kind="r").count() == 1
+    assert [r.data["tq"] for r in OpenLine.objects.filter(kind="r")] == [50000]  # 5 kg of R1 open again
     void_document(Document.objects.get(ref="PR1").pk, reason="开错")
-    assert OpenLine.objects.filter(kind="r").count() == 0
+    assert [r.data for r in OpenLine.objects.filter(kind="r")] == [CLOSED]
     assert stock() == [("WH1", "10", "120.00")]
     assert bal("220202") == 0 and bal("220201") == -13560 and bal("1405") == 12000
     consistent()
