@@ -83,6 +83,7 @@ def posted_lines(keys) -> dict[int, dict]:
     keys = sorted(keys)
     out: dict[int, dict] = {d: defaultdict(lambda: [0, 0, {}]) for d, _ in keys}
     dims = ", ".join(f"vl.{k}" for k in _DIM_KEYS)
+    seen_dims: dict[tuple, dict] = {}  # one dict per distinct dimension set (a replay reads 100,000s of rows)
     for i in range(0, len(keys), 400):
         chunk = keys[i:i + 400]
         values, params = pairs(chunk)
@@ -96,7 +97,11 @@ def posted_lines(keys) -> dict[int, dict]:
                 h = out[doc][(doc, line, account)]
                 h[0] += rest[-2] or 0
                 h[1] += rest[-1] or 0
-                h[2] = {k: v for k, v in zip(_DIM_KEYS, rest[:-2]) if v}
+                dk = tuple(rest[:-2])
+                d = seen_dims.get(dk)
+                if d is None:
+                    d = seen_dims[dk] = {k: v for k, v in zip(_DIM_KEYS, dk) if v}
+                h[2] = d
     return out
 
 

@@ -41,20 +41,26 @@ def frac_parse(s: str) -> Fraction | None:
     return Fraction(int(n), int(d))
 
 
+def line_event(kind: str, day: str, clock: str, doc_id: int, period: int, line_no: int, wh, to_wh, qty, amount,
+               ref_doc, ref_line, unit_cost) -> E.Event:
+    """The costing event of one document line (``day``/``clock`` in ISO form: the move order key)."""
+    return E.Event(
+        key=(day, clock, doc_id, line_no), kind=kind, doc=doc_id, line=line_no, period=period,
+        wh=wh, qty=qty or 0, amount=amount or 0, ref=f"{ref_doc}:{ref_line}" if ref_doc else None, to=to_wh,
+        unit_cost=frac_parse(unit_cost),
+    )
+
+
 def events_of(doc, lines) -> dict[int, list[E.Event]]:
     """{item_id: [Event]} for one stock document and its DocumentLine rows (``item_id`` set on each)."""
     kind = KINDS[doc.type]
     period = doc.date.year * 100 + doc.date.month
+    day, clock = doc.date.isoformat(), doc.time.isoformat() if doc.time else "00:00:00"
     out: dict[int, list[E.Event]] = {}
     for ln in lines:
-        ref = f"{ln.ref_document_id}:{ln.ref_line}" if ln.ref_document_id else None
-        qty = ln.qty_base or 0
-        ev = E.Event(
-            key=doc_key(doc, ln.line_no), kind=kind, doc=doc.id, line=ln.line_no, period=period,
-            wh=ln.warehouse_id, qty=qty, amount=ln.amount or 0, ref=ref, to=ln.to_warehouse_id,
-            unit_cost=frac_parse(ln.unit_cost),
-        )
-        out.setdefault(ln.item_id, []).append(ev)
+        out.setdefault(ln.item_id, []).append(line_event(
+            kind, day, clock, doc.id, period, ln.line_no, ln.warehouse_id, ln.to_warehouse_id, ln.qty_base, ln.amount,
+            ln.ref_document_id, ln.ref_line, ln.unit_cost))
     return out
 
 

@@ -10,7 +10,6 @@ import json
 from collections import defaultdict
 from functools import lru_cache
 from datetime import date, time
-from types import SimpleNamespace
 
 from django.db import connection
 from django.utils import timezone
@@ -21,7 +20,7 @@ from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
 
 from . import engine as E
-from .events import KINDS, events_of, month_end
+from .events import KINDS, line_event, month_end
 from .models import ItemState, MonthlyClose, OpenLine, Snapshot, StockMove, StockPeriod
 
 
@@ -287,11 +286,10 @@ def _clock(v):
 def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False, closes=None):
     """The item's costing events after period ``after`` (all if None), in move order, and the stored
     result of each line. ``with_closes`` adds the closes of the closed periods in that window."""
-    # plain SQL and rows, not model instances: a replay may read a hundred thousand lines
-    cols = ("document_id", "line_no", "item_id", "warehouse_id", "to_warehouse_id", "qty_base", "amount", "ref_document_id",
-            "ref_line", "unit_cost", "result")
+    # plain SQL and rows, each turned into its event at once: a replay may read a hundred thousand lines
     kinds = sorted(KINDS)
-    sql = (f"SELECT d.type, d.date, d.time, {', '.join('l.' + c for c in cols)} FROM {DocumentLine._meta.db_table} l "
+    sql = (f"SELECT d.type, d.date, d.time, l.document_id, l.line_no, l.warehouse_id, l.to_warehouse_id, l.qty_base, "
+           f"l.amount, l.ref_document_id, l.ref_line, l.unit_cost, l.result FROM {DocumentLine._meta.db_table} l "
            f"JOIN {Document._meta.db_table} d ON d.id = l.document_id "
            f"WHERE l.item_id = %s AND d.status = %s AND d.type IN ({', '.join(['%s'] * len(kinds))})")
     params = [item_id, Document.POSTED, *kinds]
@@ -301,24 +299,23 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
     if exclude_doc is not None:
         sql += " AND l.document_id <> %s"
         params.append(exclude_doc)
-    by_doc: dict[int, tuple] = {}
-    stored = {}
+    events, stored = [], {}
     loads = json.loads
+    iso: dict = {}  # date or time value → (ISO text, period): a replay meets each date many times
     with connection.cursor() as cur:
         cur.execute(sql, params)
         while rows := cur.fetchmany(5000):
-            for typ, day, clock, *row in rows:
-                ln = SimpleNamespace(**dict(zip(cols, row)))
-                res = ln.result
-                ln.result = res = loads(res) if isinstance(res, str) else res
-                doc = by_doc.get(ln.document_id)
-                if doc is None:
-                    doc = by_doc[ln.document_id] = (SimpleNamespace(id=ln.document_id, type=typ, date=_day(day), time=_clock(clock)), [])
-                doc[1].append(ln)
-                stored[(ln.document_id, ln.line_no)] = res
-    events = []
-    for doc, doc_lines in by_doc.values():
-        events.extend(events_of(doc, doc_lines).get(item_id, []))
+            for typ, day, clock, doc_id, line_no, wh, to_wh, qty, amount, ref_doc, ref_line, unit_cost, res in rows:
+                d = iso.get(day)
+                if d is None:
+                    dd = _day(day)
+                    d = iso[day] = (dd.isoformat(), dd.year * 100 + dd.month)
+                c = iso.get(clock) if clock is not None else ("00:00:00", 0)
+                if c is None:
+                    c = iso[clock] = (_clock(clock).isoformat(), 0)
+                events.append(line_event(KINDS[typ], d[0], c[0], doc_id, d[1], line_no, wh, to_wh, qty, amount,
+                                         ref_doc, ref_line, unit_cost))
+                stored[(doc_id, line_no)] = loads(res) if isinstance(res, str) else res
     if with_closes:
         events += [e for e in (closes if closes is not None else closed_period_events()) if after is None or e.period > after]
     events.sort(key=lambda e: e.key)
