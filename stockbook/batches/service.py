@@ -146,7 +146,7 @@ def on_post(ctx, doc, vouchers):
         managed = [r[0] for r in cur.fetchall()]
     if not managed:
         return
-    pol = {p.item_id: p for p in ItemPolicy.objects.filter(item_id__in=managed)}
+    pol = policies(managed)
     raw = _raw_lines(ctx)
     lines = list(doc.lines.select_related("item"))
     byline = {ln.line_no: ln for ln in lines}

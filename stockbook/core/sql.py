@@ -9,15 +9,19 @@ MAX_PARAMS = 30000
 MAX_ROWS = 500
 
 
+def values(rows) -> tuple[str, list]:
+    """``VALUES (%s, …), (%s, …)`` for ``rows`` (tuples of equal width) and their parameters, flat."""
+    one = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
+    return f"VALUES {', '.join([one] * len(rows))}", [x for r in rows for x in r]
+
+
 def insert_rows(cur, head: str, rows: list, tail: str = ""):
     """Run ``{head} VALUES (…), (…) {tail}`` for ``rows`` (tuples of equal width) in as few statements as
     the parameter limits allow. ``head``: ``INSERT INTO t (a, b)``; ``tail``: e.g. an ``ON CONFLICT``
     clause (an upsert's rows must have distinct keys: PostgreSQL refuses to update one row twice)."""
     if not rows:
         return
-    width = len(rows[0])
-    one = "(" + ", ".join(["%s"] * width) + ")"
-    step = max(1, min(MAX_ROWS, MAX_PARAMS // width))
+    step = max(1, min(MAX_ROWS, MAX_PARAMS // len(rows[0])))
     for i in range(0, len(rows), step):
-        part = rows[i:i + step]
-        cur.execute(f"{head} VALUES {', '.join([one] * len(part))} {tail}".rstrip(), [x for r in part for x in r])
+        sql, params = values(rows[i:i + step])
+        cur.execute(f"{head} {sql} {tail}".rstrip(), params)

@@ -18,7 +18,7 @@ from datetime import date
 from django.db import connection
 from django.utils import timezone
 
-from stockbook.core.sql import insert_rows
+from stockbook.core.sql import insert_rows, values
 from stockbook.posting.fields import period_of
 
 from .models import Voucher, VoucherLine, VoucherSequence
@@ -141,16 +141,16 @@ def _flush_pg(word: str, period: int, vouchers: list[Voucher], pb: list[tuple], 
     parts, params = [], []
     for name, head, rows, tail in (("pb", _PB_HEAD, pb, _PB_TAIL), ("pp", _PP_HEAD, pp, _PP_TAIL)):
         if rows:
-            one = "(" + ", ".join(["%s"] * len(rows[0])) + ")"
-            parts.append(f"{name} AS ({head} VALUES {', '.join([one] * len(rows))} {tail} RETURNING 1)")
-            params += [x for r in rows for x in r]
+            sql, p = values(rows)
+            parts.append(f"{name} AS ({head} {sql} {tail} RETURNING 1)")
+            params += p
     parts.append(f"n AS (INSERT INTO {seq} (word, period, last) VALUES (%s, %s, %s) ON CONFLICT (word, period) "
                  f"DO UPDATE SET last = {seq}.last + excluded.last RETURNING last)")
     params += [word, period, n]
-    values = ", ".join(["(%s, %s)"] * n)
-    params += [a for i, v in enumerate(vouchers) for a in (v.pk, n - 1 - i)]
+    back, p = values([(v.pk, n - 1 - i) for i, v in enumerate(vouchers)])
+    params += p
     with connection.cursor() as cur:
-        cur.execute(f"WITH {', '.join(parts)} UPDATE {table} SET number = n.last - x.back FROM n, (VALUES {values}) AS x(id, back) "
+        cur.execute(f"WITH {', '.join(parts)} UPDATE {table} SET number = n.last - x.back FROM n, ({back}) AS x(id, back) "
                     f"WHERE {table}.id = x.id RETURNING {table}.id, {table}.number", params)
         got = dict(cur.fetchall())
     for v in vouchers:

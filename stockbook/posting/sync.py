@@ -11,6 +11,7 @@ from collections import defaultdict
 from django.db import connection
 from django.db.models import Sum
 
+from stockbook.core.sql import values
 from stockbook.ledger.models import Voucher, VoucherLine
 from stockbook.ledger.posting import VLine, write_voucher
 
@@ -74,7 +75,8 @@ def posted(owner_ids) -> dict[int, dict]:
 def pairs(chunk) -> tuple[str, list]:
     """``(VALUES (%s, %s), …) k`` for joining on (document id, line no) pairs (column1, column2): an index
     search per pair on SQLite and PostgreSQL alike (a row-value ``IN`` makes SQLite scan the index)."""
-    return f"(VALUES {', '.join(['(%s, %s)'] * len(chunk))}) k", [x for pair in chunk for x in pair]
+    sql, params = values(chunk)
+    return f"({sql}) k", params
 
 
 def posted_lines(keys) -> dict[int, dict]:
@@ -86,9 +88,9 @@ def posted_lines(keys) -> dict[int, dict]:
     seen_dims: dict[tuple, dict] = {}  # one dict per distinct dimension set (a replay reads 100,000s of rows)
     for i in range(0, len(keys), 400):
         chunk = keys[i:i + 400]
-        values, params = pairs(chunk)
+        keyed, params = pairs(chunk)
         sql = (f"SELECT vl.document_id, vl.doc_line, vl.account_id, {dims}, SUM(vl.debit), SUM(vl.credit) "
-               f"FROM {values} JOIN {VoucherLine._meta.db_table} vl ON vl.document_id = k.column1 AND vl.doc_line = k.column2 "
+               f"FROM {keyed} JOIN {VoucherLine._meta.db_table} vl ON vl.document_id = k.column1 AND vl.doc_line = k.column2 "
                f"JOIN {Voucher._meta.db_table} v ON v.id = vl.voucher_id WHERE v.document_id = vl.document_id "
                f"GROUP BY vl.document_id, vl.doc_line, vl.account_id, {dims}")
         with connection.cursor() as cur:

@@ -20,11 +20,6 @@ def month_end(period: int) -> date:
     return date(y, m, monthrange(y, m)[1])
 
 
-def doc_key(doc, line: int) -> tuple:
-    t = doc.time.isoformat() if doc.time else "00:00:00"
-    return (doc.date.isoformat(), t, doc.id, line)
-
-
 def close_key(doc, period: int) -> tuple:
     """A close sits after every move of its month, whatever its own date."""
     return (month_end(period).isoformat(), "24:00:00", doc.id, 0)

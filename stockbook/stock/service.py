@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from stockbook.core.errors import DocError
-from stockbook.core.sql import insert_rows
+from stockbook.core.sql import insert_rows, values
 from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
 
@@ -569,9 +569,8 @@ def save_states(states):
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cur:
         for i in range(0, len(states), 500):
-            part = states[i:i + 500]
-            cur.execute(f"UPDATE {table} SET state = v.column2{cast} FROM (VALUES {', '.join(['(%s, %s)'] * len(part))}) AS v "
-                        f"WHERE {table}.item_id = v.column1", [x for st in part for x in (st.item_id, json.dumps(st.state))])
+            sql, params = values([(st.item_id, json.dumps(st.state)) for st in states[i:i + 500]])
+            cur.execute(f"UPDATE {table} SET state = v.column2{cast} FROM ({sql}) AS v WHERE {table}.item_id = v.column1", params)
 
 
 def create_item_state(item: Item, method: str):
