@@ -19,6 +19,25 @@ def books(db):
 
 
 @pytest.fixture
+def user(db):
+    """A clerk with the 系统管理员 role: every right, not a superuser."""
+    from django.contrib.auth.models import User
+
+    from stockbook.access.roles import ensure_roles
+
+    u = User.objects.create_user("clerk", password="s3cret-pass!", is_staff=True)
+    u.groups.add(*[g for g in ensure_roles() if g.name == "系统管理员"])
+    return u
+
+
+@pytest.fixture
+def web(client, user):
+    """A test client logged in as that clerk (Chinese UI, the default)."""
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def post_json(db):
     """post(JSON text or dict) → PostResult, through the one post() path."""
     from stockbook.core.jsonio import loads

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian Chromium not installed at {CHROMIUM} (make sysdeps)")
+from tests.browser import chromium, needs_chromium
+
+pytestmark = needs_chromium
 
 SHOTS = os.environ.get("STOCKBOOK_SCREENSHOTS")
 PERIOD = "2026-01"
@@ -25,23 +26,8 @@ PERIOD = "2026-01"
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread; Django's ORM (the fixtures, the
-    # database flush between tests) refuses to run beside one unless told it is safe — it is: nothing async
-    # touches the database. Restored when the module ends.
-    old = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-            yield b
-            b.close()
-    finally:
-        if old is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = old
+    with chromium() as b:  # restored when the module ends
+        yield b
 
 
 @pytest.fixture

@@ -9,18 +9,6 @@ from tests.stock.helpers import setup_company
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def web(client, db):
-    from django.contrib.auth.models import User
-
-    from stockbook.access.roles import ensure_roles
-
-    u = User.objects.create_user("admin1", password="s3cret-pass!", is_staff=True)
-    u.groups.add(*[g for g in ensure_roles() if g.name == "系统管理员"])
-    client.force_login(u)
-    return client
-
-
 def test_company_page_sets_and_refuses(web, post_json):
     from stockbook.masterdata.models import Company
 
@@ -69,18 +57,15 @@ def test_next_month_document_before_the_close(post_json):
     assert rows["grni"]["difference"] == "-60.00"
 
 
-def test_rest(post_json):
+def test_rest(post_json, user):
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from stockbook.access.roles import ensure_roles
     from stockbook.masterdata.models import Company
     from stockbook.users.models import ApiToken
 
     setup_company(post_json, "moving_average")
-    u = User.objects.create_user("admin2", password="pw-secret-1")
-    u.groups.add(*[g for g in ensure_roles() if g.name == "系统管理员"])
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(u, 'tests')[1]}"}
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(user, 'tests')[1]}"}
     c = Client()
 
     def put(body):

@@ -13,15 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(db):
-    from django.contrib.auth.models import User
-
-    from stockbook.access.roles import ensure_roles
+def api(user):
     from stockbook.users.models import ApiToken
 
-    u = User.objects.create_user("clerk", password="pw-secret-1")
-    u.groups.add(*[g for g in ensure_roles() if g.name == "系统管理员"])
-    token = ApiToken.issue(u, "tests")[1]
+    token = ApiToken.issue(user, "tests")[1]
     c = Client()
 
     def post(body):

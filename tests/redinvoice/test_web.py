@@ -11,18 +11,6 @@ from .helpers import pinv, rec
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def web(client, db):
-    from django.contrib.auth.models import User
-
-    from stockbook.access.roles import ensure_roles
-
-    u = User.objects.create_user("clerk", password="s3cret-pass!", is_staff=True)
-    u.groups.add(*[g for g in ensure_roles() if g.name == "系统管理员"])
-    client.force_login(u)
-    return client
-
-
 def test_form_lines_and_post(web, post_json):
     setup_company(post_json, "moving_average")
     post_json(rec("R1", "2026-01-05", "10", "10.00"))

@@ -2,24 +2,6 @@ import pytest
 
 
 @pytest.fixture
-def user(db):
-    from django.contrib.auth.models import User
-
-    u = User.objects.create_user("clerk", password="s3cret-pass!", is_staff=True)
-    from stockbook.access.roles import ensure_roles
-
-    u.groups.add(*[g for g in ensure_roles() if g.name == "系统管理员"])  # every right, not a superuser
-    return u
-
-
-@pytest.fixture
-def web(client, user):
-    """A test client logged in as a bookkeeper (Chinese UI, the default)."""
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def books(company, post_json):
     """The conftest company plus an opening balance and a manual voucher in January 2026."""
     post_json({"type": "account", "code": "560201", "name": "管理费用-办公费", "parent": "5602"})

@@ -1,44 +1,27 @@
 """Scan-to-count on the order pages (web/static/web/order_scan.js) in Debian's Chromium: on the receipt page of
 a purchase order and the delivery page of a sales order, 全部清零 then two scans of A001 (an item code scans like
 its barcode) leave 2 on A001's line and 0 on the other; an unknown code says so and changes nothing."""
-import os
-
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian Chromium not installed at {CHROMIUM} (make sysdeps)")
+from tests.browser import chromium, needs_chromium
+
+pytestmark = needs_chromium
 
 
 @pytest.fixture
-def page(transactional_db, live_server):
-    from django.contrib.auth.models import User
+def page(transactional_db, live_server, user):
     from django.test import Client
-    from playwright.sync_api import sync_playwright
 
-    from stockbook.access.roles import ensure_roles
-
-    u = User.objects.create_user("clerk", password="s3cret-pass!")
-    u.groups.add(*[g for g in ensure_roles() if g.name == "系统管理员"])
     c = Client()
-    c.force_login(u)
-    old = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
-            ctx = b.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-            ctx.add_cookies([{"name": "sessionid", "value": c.cookies["sessionid"].value, "url": live_server.url}])
-            pg = ctx.new_page()
-            pg.base = live_server.url
-            pg.user = u
-            yield pg
-            ctx.close()
-            b.close()
-    finally:
-        if old is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = old
+    c.force_login(user)
+    with chromium() as b:
+        ctx = b.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        ctx.add_cookies([{"name": "sessionid", "value": c.cookies["sessionid"].value, "url": live_server.url}])
+        pg = ctx.new_page()
+        pg.base = live_server.url
+        pg.user = user
+        yield pg
+        ctx.close()
 
 
 def _books():

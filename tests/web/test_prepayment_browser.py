@@ -5,11 +5,10 @@ Screenshots go to ``$STOCKBOOK_SCREENSHOTS`` when set (else var/screenshots)."""
 import os
 from pathlib import Path
 
-import pytest
+from tests.browser import needs_chromium
+from tests.web.test_order_scan_browser import page  # noqa: F401 (the fixture)
 
-from tests.web.test_order_scan_browser import CHROMIUM, page  # noqa: F401 (the fixture)
-
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"Debian Chromium not installed at {CHROMIUM}")
+pytestmark = needs_chromium
 
 
 def _shot(pg, name):
