@@ -269,6 +269,9 @@ def plant(rng: random.Random, posted: dict, ext: list, per_cause=3) -> tuple[lis
             expects.append(Expect(key, None, typo[r], [r]))
         counts["(typo, unexplained)"] += 1
     new = []
+    first_voucher = {}  # reference → its document's own voucher (the first; a typo is made in one voucher)
+    for ln in ext:
+        first_voucher.setdefault(ln.reference, ln.voucher_no)
     for ln in ext:
         r = ln.reference
         if r in drop:
@@ -279,7 +282,7 @@ def plant(rng: random.Random, posted: dict, ext: list, per_cause=3) -> tuple[lis
             ln = _replace(ln, date=MONTH_END - timedelta(days=rng.randint(0, 3)))
         elif r in scaled:
             ln = _replace(ln, debit=ln.debit * 1000, credit=ln.credit * 1000)
-        elif r in typo:
+        elif r in typo and ln.voucher_no == first_voucher[r]:
             ln = _replace(ln, debit=ln.debit + typo[r] if ln.debit else 0, credit=ln.credit + typo[r] if ln.credit else 0)
         elif r in relabel and ln.account == "1405":
             ln = _replace(ln, account="5401")

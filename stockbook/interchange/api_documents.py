@@ -60,7 +60,9 @@ def _json(schema, description):
 def voucher_numbers(doc) -> list[str]:
     if doc is None:
         return []
-    return [v.display_number for v in doc.vouchers.order_by("id")]
+    from stockbook.posting.sync import vouchers_of
+
+    return [v.display_number for v in vouchers_of(doc.pk)]
 
 
 def document_identity(typ: str, ref: str) -> str:

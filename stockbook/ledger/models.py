@@ -59,7 +59,10 @@ class VoucherSequence(models.Model):
 
 class Voucher(models.Model):
     NORMAL, OPENING, CLOSE, ADJUST = "normal", "opening", "close", "adjust"
-    KINDS = [(NORMAL, "记账凭证"), (OPENING, "期初余额"), (CLOSE, "期末结账"), (ADJUST, "成本调整")]
+    # the corrections one re-costing (补单, a void, a reopened period) made to other documents, one voucher per
+    # date, owned by the document that caused them; each line belongs to the document line it corrects
+    RECOST = "recost"
+    KINDS = [(NORMAL, "记账凭证"), (OPENING, "期初余额"), (CLOSE, "期末结账"), (ADJUST, "成本调整"), (RECOST, "重算成本调整")]
     word = models.CharField("凭证字", max_length=8, default="记")
     period = models.IntegerField("期间", db_index=True)  # YYYYMM of the voucher date
     number = models.IntegerField("凭证号")

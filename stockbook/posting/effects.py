@@ -13,7 +13,7 @@ from stockbook.stock.service import Costing
 from . import grni
 from .models import Document, DocumentLine
 from .rules import RED_INK, close_entries, entries_for, settlement_entries
-from .sync import corrections, pairs, post_entries, posted, posted_lines, resync
+from .sync import corrections, pairs, post_entries, posted, posted_lines, resync, states
 
 PARTY = {"supplier_id", "customer_id"}
 
@@ -68,8 +68,7 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
     if v:
         vouchers.append(v)
     if costing and costing.changed_docs:
-        vouchers += correct(costing.changed_docs - {doc.id}, doc, acc, user, method, costing.results,
-                            grni.is_reversal(books.company))
+        vouchers += correct(costing, doc, acc, user, method, grni.is_reversal(books.company))
     if doc.type == "period_close" and grni.is_reversal(books.company):
         vouchers += grni.close(doc, period, books, user)
     return vouchers
@@ -153,34 +152,61 @@ def _lines(keys) -> dict[int, list[_Line]]:
     return out
 
 
-def correct(doc_ids, cause, acc, user, method, keys, reversal: bool) -> list:
-    """Adjustment vouchers for documents whose costing results changed (and the settlements of counts).
+def correct(costing, cause, acc, user, method, reversal: bool) -> list:
+    """Adjustment vouchers for the documents whose costing results ``costing`` changed (other than ``cause``,
+    the document being posted, voided or reopened), and the settlements of counts.
 
-    ``keys``: the (document, line) pairs the re-costing gave results to; only those lines' entries can
-    have changed (every stock entry belongs to one document line), so only they are compared with what
-    the documents' vouchers say. One adjustment voucher per corrected document, dated like it, written
-    in one batch."""
+    Only the lines the re-costing gave results to can have changed entries (every stock entry belongs to one
+    document line). What a line's vouchers say now is what the posting rules gave for its result before the
+    re-costing (a replay read it: ``costing.before``) — the vouchers are kept equal to that, and the property
+    tests check it — or, for a line no replay read, what its vouchers' lines add up to. The corrections go
+    into one voucher per date (kind ``recost``, owned by ``cause``), dated like the documents they correct;
+    each line links back to the document line it corrects (sync.py)."""
+    doc_ids = costing.changed_docs - {cause.pk}
     ids = sorted(doc_ids)
     if not ids:
         return []
-    keys = {k for k in keys if k[0] in doc_ids}
-    docs = _docs(ids)
-    lines = _lines(keys)
+    keys = {k for k in costing.results if k[0] in doc_ids}
+    by_doc: dict[int, list] = {}
+    for k in keys:
+        by_doc.setdefault(k[0], []).append(k)
+    known, unknown = {}, set()  # doc → [(item, StoredLine, key)] of its changed lines; docs no replay read
+    for i, ks in by_doc.items():
+        seen = [(k, costing.before(k)) for k in ks]
+        if all(b is not None for _, b in seen):
+            known[i] = [(k, b) for k, b in seen if b[1].result != costing.results[k]]
+        else:
+            unknown.add(i)
+    docs = _docs(sorted(unknown))
+    lines = _lines({k for k in keys if k[0] in unknown})
+    old_lines: dict[int, list[_Line]] = {}
+    for i, changed in known.items():
+        for k, (item_id, b) in sorted(changed):
+            f = b.facts()
+            if i not in docs:
+                docs[i] = _Doc(i, f["type"], f["date"], f["supplier_id"], f["customer_id"])
+            old_lines.setdefault(i, []).append(_Line(i, k[1], item_id, f["warehouse_id"], f["amount"], f["tax"], b.result))
+            lines.setdefault(i, []).append(_Line(i, k[1], item_id, f["warehouse_id"], f["amount"], f["tax"], costing.results[k]))
     items = _items((ln.item_id for ls in lines.values() for ln in ls), method)
-    have = posted_lines(keys)
+    have = posted_lines({k for k in keys if k[0] in unknown})
     rr = {}
     if reversal and any(d.type in grni.P_TYPES for d in docs.values()):  # 月初回冲: the company's cached flag
         rr = grni.reroute_of_docs(docs)
-    memo = f"成本调整：{cause.ref} 引起的重新计价"
-    specs = []
-    for i in ids:
+    by_date: dict = {}
+    for i in sorted(docs):
         d = docs[i]
+        red = d.type in RED_INK
         entries = entries_for(d, lines.get(i, []), _party(d), acc, items, rr.get(i, frozenset()))
-        vlines = corrections(i, entries, have.get(i, {}), red=d.type in RED_INK)
-        if vlines:
-            specs.append(VoucherSpec(d.date, vlines, i, memo))
-    out = list(write_vouchers(specs, kind=Voucher.ADJUST, user=user))
-    counts = [i for i in ids if docs[i].type == "stock_count"]
+        if i in known:
+            said = states(i, entries_for(d, old_lines[i], _party(d), acc, items, rr.get(i, frozenset())), red)
+        else:
+            said = have.get(i, {})
+        by_date.setdefault(d.date, []).extend(corrections(i, entries, said, red=red))
+    memo = f"成本调整：{cause.ref} 引起的重新计价"
+    specs = [VoucherSpec(day, vlines, cause.pk, memo) for day, vlines in sorted(by_date.items()) if vlines]
+    out = list(write_vouchers(specs, kind=Voucher.RECOST, user=user))
+    counts = [i for i in ids if docs[i].type == "stock_count"] if len(docs) == len(ids) else list(
+        Document.objects.filter(pk__in=ids, type="stock_count").values_list("id", flat=True))
     settlements = list(Document.objects.filter(type="count_settlement", ref_document_id__in=counts).order_by("id"))
     have = posted([s.id for s in settlements])
     for s in settlements:

@@ -26,6 +26,7 @@ class Accounts:
     def __init__(self, chart: str):
         self.chart = chart
         self._ids: dict[str, int] = {}
+        self._roles: dict[str, int] = {}
 
     def code(self, code: str) -> int:
         if code not in self._ids:
@@ -33,7 +34,10 @@ class Accounts:
         return self._ids[code]
 
     def role(self, role: str) -> int:
-        return self.code(account_for(role, self.chart))
+        aid = self._roles.get(role)
+        if aid is None:
+            aid = self._roles[role] = self.code(account_for(role, self.chart))
+        return aid
 
 
 def _dims(ln, party: dict) -> dict:
@@ -54,13 +58,17 @@ def entries_for(doc, lines, party: dict, acc: Accounts, items: dict, reroute=fro
     reversed on the 1st of the document's month. Empty under the contract's 单到补差."""
     t = doc.type
     out: list[Entry] = []
+    role = acc.role
+    line_dims = None  # the dimensions of the line being read (one dict for all its entries)
 
     def add(role_or_id, amount, ln=None, source=None, dims=None):
         if amount:
-            aid = role_or_id if isinstance(role_or_id, int) else acc.role(role_or_id)
-            out.append(Entry(aid, amount, ln.line_no if ln is not None else None, source, dims if dims is not None else _dims(ln, party)))
+            aid = role_or_id if isinstance(role_or_id, int) else role(role_or_id)
+            out.append(Entry(aid, amount, ln.line_no if ln is not None else None, source,
+                             dims if dims is not None else line_dims if ln is not None else dict(party)))
 
     for ln in lines:
+        line_dims = _dims(ln, party)
         r = ln.result or {}
         inv, method = items[ln.item_id] if ln.item_id else (None, None)
         monthly = method == "monthly_average"

@@ -9,7 +9,7 @@ never edited.
 from collections import defaultdict
 
 from django.db import connection
-from django.db.models import Sum
+from django.db.models import Case, Count, F, Q, Sum, When
 
 from stockbook.core.sql import values
 from stockbook.ledger.models import Voucher, VoucherLine
@@ -43,6 +43,28 @@ def sides(a: int, red: bool = False) -> tuple[int, int]:
     return (a, 0) if a > 0 else (0, -a)
 
 
+def vouchers_of(doc_id: int):
+    """The vouchers of a document, for its page and its REST view: its own (not the re-costing vouchers it
+    caused: ``caused_by``) and the re-costing vouchers that correct its lines."""
+    return (Voucher.objects.filter((Q(document_id=doc_id) & ~Q(kind=Voucher.RECOST)) | Q(kind=Voucher.RECOST, lines__document_id=doc_id))
+            .distinct().order_by("id"))
+
+
+def caused_by(doc_id: int):
+    """The re-costing vouchers a (backdated, voided) document caused in other documents' books."""
+    return Voucher.objects.filter(document_id=doc_id, kind=Voucher.RECOST).annotate(n_lines=Count("lines")).order_by("id")
+
+
+def states(owner_id: int, entries: list[Entry], red: bool = False) -> dict:
+    """What vouchers posted from ``entries`` say, in the form of ``posted``: {(source, doc line, account):
+    [debit, credit, dims]}."""
+    out = {}
+    for k, (a, dims) in _net(owner_id, entries).items():
+        if a:
+            out[k] = [*sides(a, red), dims]
+    return out
+
+
 def post_entries(owner, entries: list[Entry], *, when, user=None, memo="", kind=Voucher.NORMAL, red=False) -> Voucher | None:
     net = _net(owner.id, entries)
     items = [(k, (*sides(a, red), dims)) for k, (a, dims) in net.items() if a]
@@ -56,15 +78,20 @@ _DIM_KEYS = ("customer_id", "supplier_id", "item_id", "warehouse_id")
 
 def posted(owner_ids) -> dict[int, dict]:
     """What the vouchers of each owner document say now: {owner: {(source, doc line, account): [debit,
-    credit, dims]}} — one grouped query per 500 owners."""
+    credit, dims]}} — its own vouchers (a close's carry other documents' lines) and the lines of re-costing
+    vouchers (``Voucher.RECOST``, owned by the document that caused them) that correct its lines. One
+    grouped query per 500 owners."""
     out: dict[int, dict] = {o: defaultdict(lambda: [0, 0, {}]) for o in owner_ids}
     ids = sorted(owner_ids)
     for i in range(0, len(ids), 500):
-        rows = (VoucherLine.objects.filter(voucher__document_id__in=ids[i:i + 500])
-                .values("voucher__document_id", "document_id", "doc_line", "account_id", *_DIM_KEYS)
+        chunk = ids[i:i + 500]
+        mine = (Q(voucher__document_id__in=chunk) & ~Q(voucher__kind=Voucher.RECOST)) | Q(voucher__kind=Voucher.RECOST, document_id__in=chunk)
+        rows = (VoucherLine.objects.filter(mine)
+                .annotate(owner=Case(When(voucher__kind=Voucher.RECOST, then=F("document_id")), default=F("voucher__document_id")))
+                .values("owner", "document_id", "doc_line", "account_id", *_DIM_KEYS)
                 .annotate(d=Sum("debit"), c=Sum("credit")))
         for r in rows:
-            owner = r["voucher__document_id"]
+            owner = r["owner"]
             h = out[owner][(r["document_id"] or owner, r["doc_line"], r["account_id"])]
             h[0] += r["d"] or 0
             h[1] += r["c"] or 0
@@ -81,7 +108,8 @@ def pairs(chunk) -> tuple[str, list]:
 
 def posted_lines(keys) -> dict[int, dict]:
     """Like ``posted`` but only for some document lines ((document id, line no) pairs) and only what the
-    document's own vouchers say about them (not a period close's): one grouped query per 400 lines."""
+    document's own vouchers and re-costing vouchers say about them (not a period close's): one grouped query
+    per 400 lines."""
     keys = sorted(keys)
     out: dict[int, dict] = {d: defaultdict(lambda: [0, 0, {}]) for d, _ in keys}
     dims = ", ".join(f"vl.{k}" for k in _DIM_KEYS)
@@ -89,9 +117,11 @@ def posted_lines(keys) -> dict[int, dict]:
     for i in range(0, len(keys), 400):
         chunk = keys[i:i + 400]
         keyed, params = pairs(chunk)
+        params += [Voucher.RECOST, Voucher.RECOST]
         sql = (f"SELECT vl.document_id, vl.doc_line, vl.account_id, {dims}, SUM(vl.debit), SUM(vl.credit) "
                f"FROM {keyed} JOIN {VoucherLine._meta.db_table} vl ON vl.document_id = k.column1 AND vl.doc_line = k.column2 "
-               f"JOIN {Voucher._meta.db_table} v ON v.id = vl.voucher_id WHERE v.document_id = vl.document_id "
+               f"JOIN {Voucher._meta.db_table} v ON v.id = vl.voucher_id "
+               f"WHERE (v.document_id = vl.document_id AND v.kind <> %s) OR v.kind = %s "
                f"GROUP BY vl.document_id, vl.doc_line, vl.account_id, {dims}")
         with connection.cursor() as cur:
             cur.execute(sql, params)

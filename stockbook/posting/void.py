@@ -83,8 +83,7 @@ def void_document(doc_id: int, user=None, reason: str = "") -> VoidResult:
             v = resync(doc, [], when=doc.date, user=user, memo=memo)
             if v:
                 vouchers.append(v)
-            vouchers += correct(costing.changed_docs - {doc.pk}, doc, books.accounts, user, books.company.costing_method,
-                                costing.results, grni.is_reversal(books.company))
+            vouchers += correct(costing, doc, books.accounts, user, books.company.costing_method, grni.is_reversal(books.company))
         else:
             v = resync(doc, [], when=doc.date, user=user, memo=memo)
             if v:

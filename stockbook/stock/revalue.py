@@ -37,8 +37,9 @@ def recompute_item(st: ItemState, closes=None) -> list[str]:
             moves[(m.doc, m.line, m.sub)] = (m.wh, m.code, m.qty, m.value)
     diffs = []
     for key, res in results.items():
-        if stored_results.get(key) != res:
-            diffs.append(f"item {st.item_id} line {key}: stored {stored_results.get(key)} recomputed {res}")
+        stored = stored_results[key].result if key in stored_results else None
+        if stored != res:
+            diffs.append(f"item {st.item_id} line {key}: stored {stored} recomputed {res}")
     stored_moves, periods = {}, {}
     for doc, line, sub, wh, code, qty, value, day, status in StockMove.objects.filter(item_id=st.item_id).values_list(
             "document_id", "line", "sub", "warehouse_id", "code", "qty", "value", "date", "document__status").iterator(chunk_size=5000):

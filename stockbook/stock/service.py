@@ -32,6 +32,7 @@ class Costing:
         self.changed_docs: set[int] = set()  # other documents whose line results changed
         self.close_lines: list[tuple] = []  # (item id, issue doc id, line, result) costed by a close
         self._pending_moves: list[tuple] = []  # (item id, Move) to insert, all at once
+        self._loaded: list[tuple[int, dict]] = []  # (item id, {(doc id, line): StoredLine}) read by each replay
 
     # -- entry -------------------------------------------------------------------------------
     def run(self, events_by_item: dict[int, list[E.Event]]):
@@ -112,11 +113,21 @@ class Costing:
             if ev.kind == E.CLOSE:
                 self._snapshot(item_id, ev.period, book)
         for key, res in list(self.results.items()):
-            if key[0] != self.doc.id and key in stored_results and stored_results[key] != res:
+            if key[0] != self.doc.id and key in stored_results and stored_results[key].result != res:
                 self.changed_docs.add(key[0])
+        self._loaded.append((item_id, stored_results))
         stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
         self._sync_moves(item_id, moves, stored, delete_missing=True)
         return book
+
+    def before(self, key) -> tuple | None:
+        """(item id, StoredLine): the line ``key`` as a replay of this run read it, before re-costing; None if
+        no replay read it."""
+        for item_id, stored in self._loaded:
+            line = stored.get(key)
+            if line is not None:
+                return item_id, line
+        return None
 
     # -- bookkeeping ---------------------------------------------------------------------------
     def _collect(self, item_id, ev, out):
@@ -154,10 +165,7 @@ class Costing:
         keys = [k for k in self.results if k[0] != self.doc.id and k[0] in self.changed_docs]
         if not keys:
             return
-        field = DocumentLine._meta.get_field("result")
-        with connection.cursor() as cur:
-            cur.executemany(f"UPDATE {DocumentLine._meta.db_table} SET result = %s WHERE document_id = %s AND line_no = %s",
-                            [(field.get_db_prep_save(self.results[k], connection), k[0], k[1]) for k in sorted(keys)])
+        update_results([(k[0], k[1], self.results[k]) for k in sorted(keys)])
 
     def _stored_moves(self, item_id, docs=None, after=None) -> dict:
         """(doc, line, sub) → [id, warehouse, date, code, qty, value] of the item's stored moves: of
@@ -283,13 +291,29 @@ def _clock(v):
     return time.fromisoformat(v) if isinstance(v, str) else v
 
 
+class StoredLine:
+    """A line as a replay read it: its stored ``result``, and the facts the posting rules read about it (so
+    that the vouchers of a line whose result changes can be corrected without reading it again)."""
+    __slots__ = ("result", "row")
+
+    def __init__(self, result, row):
+        self.result, self.row = result, row
+
+    def facts(self) -> dict:
+        """type, date, supplier_id, customer_id (the document's) and warehouse_id, amount, tax (the line's)."""
+        r = self.row
+        return {"type": r[0], "date": _day(r[1]), "supplier_id": r[14], "customer_id": r[15], "warehouse_id": r[5],
+                "amount": r[8], "tax": r[13]}
+
+
 def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False, closes=None):
     """The item's costing events after period ``after`` (all if None), in move order, and the stored
     result of each line. ``with_closes`` adds the closes of the closed periods in that window."""
     # plain SQL and rows, each turned into its event at once: a replay may read a hundred thousand lines
     kinds = sorted(KINDS)
     sql = (f"SELECT d.type, d.date, d.time, l.document_id, l.line_no, l.warehouse_id, l.to_warehouse_id, l.qty_base, "
-           f"l.amount, l.ref_document_id, l.ref_line, l.unit_cost, l.result FROM {DocumentLine._meta.db_table} l "
+           f"l.amount, l.ref_document_id, l.ref_line, l.unit_cost, l.result, l.tax, d.supplier_id, d.customer_id "
+           f"FROM {DocumentLine._meta.db_table} l "
            f"JOIN {Document._meta.db_table} d ON d.id = l.document_id "
            f"WHERE l.item_id = %s AND d.status = %s AND d.type IN ({', '.join(['%s'] * len(kinds))})")
     params = [item_id, Document.POSTED, *kinds]
@@ -305,7 +329,8 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
     with connection.cursor() as cur:
         cur.execute(sql, params)
         while rows := cur.fetchmany(5000):
-            for typ, day, clock, doc_id, line_no, wh, to_wh, qty, amount, ref_doc, ref_line, unit_cost, res in rows:
+            for row in rows:
+                typ, day, clock, doc_id, line_no, wh, to_wh, qty, amount, ref_doc, ref_line, unit_cost, res, tax, sup, cus = row
                 d = iso.get(day)
                 if d is None:
                     dd = _day(day)
@@ -315,7 +340,7 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
                     c = iso[clock] = (_clock(clock).isoformat(), 0)
                 events.append(line_event(KINDS[typ], d[0], c[0], doc_id, d[1], line_no, wh, to_wh, qty, amount,
                                          ref_doc, ref_line, unit_cost))
-                stored[(doc_id, line_no)] = loads(res) if isinstance(res, str) else res
+                stored[(doc_id, line_no)] = StoredLine(loads(res) if isinstance(res, str) else res, row)
     if with_closes:
         events += [e for e in (closes if closes is not None else closed_period_events()) if after is None or e.period > after]
     events.sort(key=lambda e: e.key)
@@ -559,6 +584,19 @@ def _same_json(stored, text: str) -> bool:
     if stored == text:
         return True
     return json.loads(stored) == json.loads(text) if isinstance(stored, str) else stored == json.loads(text)
+
+
+def update_results(rows):
+    """Store the results of document lines — (document id, line no, result) — with one ``UPDATE … FROM
+    (VALUES …)`` per 500 lines (a replay may change tens of thousands)."""
+    table = DocumentLine._meta.db_table
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    dumps = json.dumps
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), 500):
+            sql, params = values([(d, ln, dumps(r)) for d, ln, r in rows[i:i + 500]])
+            cur.execute(f"UPDATE {table} SET result = v.column3{cast} FROM ({sql}) AS v "
+                        f"WHERE {table}.document_id = v.column1 AND {table}.line_no = v.column2", params)
 
 
 def save_states(states):

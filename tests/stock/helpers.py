@@ -129,13 +129,19 @@ def recon(as_of: str) -> dict:
 
 
 def vouchers_of(doc_type, ref):
-    """[(kind, date iso, [(account, debit, credit)])] of the vouchers owned by a document, in number order."""
+    """[(kind, date iso, [(account, debit, credit)])] of a document's vouchers, in number order: its own, and
+    the re-costing vouchers that correct it (only their lines of this document)."""
     from stockbook.ledger.models import Voucher
+    from stockbook.posting.models import Document
+    from stockbook.posting.sync import vouchers_of as of
 
+    doc = Document.objects.get(type=doc_type, ref=ref)
     out = []
-    for v in Voucher.objects.filter(document__type=doc_type, document__ref=ref).order_by("id"):
-        out.append((v.kind, v.date.isoformat(),
-                    [(ln.account.code, D(ln.debit) / 100, D(ln.credit) / 100) for ln in v.lines.order_by("line_no")]))
+    for v in of(doc.pk):
+        lines = v.lines.order_by("line_no")
+        if v.kind == Voucher.RECOST:
+            lines = lines.filter(document=doc)
+        out.append((v.kind, v.date.isoformat(), [(ln.account.code, D(ln.debit) / 100, D(ln.credit) / 100) for ln in lines]))
     return out
 
 

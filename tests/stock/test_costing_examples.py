@@ -346,8 +346,8 @@ def test_backdated_delivery_starving_a_later_one_is_negative_stock(post_json):
 def test_backdated_receipt_recosts_later_delivery_with_red_ink(post_json, method):
     """R1 (01-05) 10 kg @ 10.00; D1 (01-20) 5 kg @ 20.00: cost 50.00 (both methods).
     R2 (01-10, backdated) 10 kg @ 7.00 = 70.00.
-    moving: D1 now costs round(170 × 5 / 20) = 42.50: an adjustment voucher (kind "adjust") dated 01-20, linked
-            to D1, red ink: Dr 5401 −7.50 / Cr 1405 −7.50.
+    moving: D1 now costs round(170 × 5 / 20) = 42.50: a re-costing voucher (kind "recost", owned by R2) dated
+            01-20, its lines linked to D1, red ink: Dr 5401 −7.50 / Cr 1405 −7.50.
     fifo:   D1 takes the oldest layer (R1) either way: 50.00, no adjustment.
     Trial balance for January, equal to posting in date order:
       moving: 1405 debit 170.00 credit 42.50; 5401 debit 42.50 (its turnover net of the red ink)
@@ -362,8 +362,14 @@ def test_backdated_receipt_recosts_later_delivery_with_red_ink(post_json, method
     if method == "moving_average":
         assert len(vs) == 2
         kind, when, lines = vs[1]
-        assert (kind, when) == ("adjust", "2026-01-20")
+        assert (kind, when) == ("recost", "2026-01-20")
         assert sorted(lines) == sorted([("5401", D("-7.50"), 0), ("1405", 0, D("-7.50"))])
+        from stockbook.posting.models import Document
+        from stockbook.posting.sync import caused_by
+
+        r2, d1 = (Document.objects.get(ref=r) for r in ("R2", "D1"))
+        [v] = caused_by(r2.pk)
+        assert v.date.isoformat() == "2026-01-20" and set(v.lines.values_list("document_id", "doc_line")) == {(d1.pk, 1)}
     else:
         assert len(vs) == 1
     assert result("sales_delivery", "D1") == {"cost": int(cost * 100)}

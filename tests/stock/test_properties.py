@@ -440,6 +440,11 @@ def check_ledger():
             assert doc is not None
             want = month_end(period_of(doc.date)) if doc.type == "period_close" else doc.date
             assert v.date == want, f"adjustment {v} dated {v.date}, its document {doc} {doc.date}"
+        if v.kind == Voucher.RECOST:  # owned by its cause; every line dated like the document it corrects
+            assert doc is not None
+            for ln in v.lines.select_related("document"):
+                assert ln.document_id and ln.doc_line and ln.document_id != doc.pk, f"re-costing {v}: line {ln.pk} unlinked"
+                assert v.date == ln.document.date, f"re-costing {v} dated {v.date}, corrects {ln.document} of {ln.document.date}"
     for k, ns in numbers.items():
         assert sorted(ns) == list(range(1, len(ns) + 1)), f"voucher numbers of {k}: {sorted(ns)}"
     unlinked = VoucherLine.objects.filter(voucher__document__type__in=LINE_LINKED, doc_line__isnull=True)
@@ -448,6 +453,31 @@ def check_ledger():
 
 LINE_LINKED = ["purchase_receipt", "purchase_invoice", "purchase_return", "sales_delivery", "sales_invoice",
                "sales_return", "stock_count", "scrap", "count_settlement", "purchase_red_invoice", "sales_red_invoice"]
+
+
+def check_rules():
+    """(b') What each document's vouchers say — its own and the re-costing lines that correct it — is what the
+    posting rules give for its lines' results now (nothing for a voided document). Re-costing relies on it:
+    it corrects from the rules applied to the results a replay read (posting/effects.correct)."""
+    from stockbook.posting import grni
+    from stockbook.posting.books import Books
+    from stockbook.posting.effects import _line_items, _party
+    from stockbook.posting.models import Document
+    from stockbook.posting.rules import RED_INK, entries_for
+    from stockbook.posting.sync import corrections, posted
+    from stockbook.stock.events import KINDS
+
+    books = Books()
+    docs = list(Document.objects.filter(type__in=[*KINDS, "customer_receipt", "supplier_payment"]).prefetch_related("lines__item"))
+    have = posted([d.pk for d in docs])
+    reversal = grni.is_reversal(books.company)
+    rr = grni.reroute_of_docs({d.pk: d for d in docs}) if reversal else {}
+    for d in docs:
+        lines = list(d.lines.all())
+        entries = [] if d.status == Document.VOID else entries_for(
+            d, lines, _party(d), books.accounts, _line_items(lines, books.company.costing_method), rr.get(d.pk, frozenset()))
+        fix = corrections(d.pk, entries, have[d.pk], red=d.type in RED_INK)
+        assert not fix, f"{d.type} {d.ref}: vouchers differ from its rules: {[(x.account_id, x.debit, x.credit) for x in fix]}"
 
 
 def check_reports(dates, closed):
@@ -504,6 +534,7 @@ def run_example(method, opening, actions):
         dates = sorted({month_end(p) for p in PERIODS} | {s.day, START})
         check_moves()
         check_ledger()
+        check_rules()
         check_reports(dates, set(s.closed))
         assert recompute() == []
         first = snapshot_reports(dates)

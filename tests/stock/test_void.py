@@ -47,7 +47,7 @@ def test_void_receipt_recosts_later_delivery(flow):
     res = void_document(_doc("R2").pk, reason="供应商发错货")
     r2 = _doc("R2")
     assert r2.status == "void"
-    assert [v.kind for v in res.vouchers] == ["adjust", "adjust"]  # R2 reversed, D1 corrected
+    assert [v.kind for v in res.vouchers] == ["adjust", "recost"]  # R2 reversed, D1 corrected (a re-costing voucher R2 owns)
     rows = stock_balance(date(2026, 1, 31)).data["rows"]
     assert rows == [{"item": "A001", "warehouse": "WH1", "qty": "5", "value": "50.00", "pending": False}]
     assert _balance("1405") == 5000 and _balance("5401") == 5000 and _balance("2202") == -10000

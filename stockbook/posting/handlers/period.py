@@ -78,8 +78,7 @@ def reopen_period(period: str, user=None, reason: str = "") -> Period:
             from .. import grni
 
             grni.undo_close(close, user)  # 月初回冲: the month-end estimate and next month's reversal
-            effects.correct(costing.changed_docs - {close.pk}, close, books.accounts, user, books.company.costing_method,
-                            costing.results, grni.is_reversal(books.company))
+            effects.correct(costing, close, books.accounts, user, books.company.costing_method, grni.is_reversal(books.company))
         from stockbook.audit import record
 
         record("reopen", row, user=user, object_repr=f"会计期间 {period_str(p)}", before={"status": Period.CLOSED},

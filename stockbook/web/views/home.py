@@ -11,6 +11,7 @@ from stockbook.ledger.models import Account, Period, Voucher
 from stockbook.masterdata.models import Company, Customer, Item, Supplier, Warehouse
 from stockbook.posting.models import Document
 from stockbook.posting.service import TYPE_NAMES, post
+from stockbook.posting.sync import caused_by, vouchers_of
 
 from ..forms import CompanyEditForm, CompanyForm
 from .common import apply_doc_error, current_open_period
@@ -80,5 +81,5 @@ def document_detail(request, pk):
         pretty = doc.canonical
     return render(request, "web/document.html", {
         "doc": doc, "type_name": TYPE_NAMES.get(doc.type, doc.type), "pretty": pretty,
-        "vouchers": doc.vouchers.order_by("id"),
+        "vouchers": vouchers_of(doc.pk).select_related("document"), "caused": caused_by(doc.pk),
     })
