@@ -5,8 +5,31 @@ by the server (Django binds parameters on the client), so a 10-line document's ~
 ~60 statement executions. One multi-row statement per chunk is parsed once. The chunk keeps the number of
 parameters under SQLite's limit (32,766) and PostgreSQL's (65,535).
 """
+import sqlite3
+from functools import lru_cache
+
+from django.db import connection
+
 MAX_PARAMS = 30000
 MAX_ROWS = 500
+
+
+@lru_cache(maxsize=128)
+def _qmark(sql: str) -> str:
+    """Django's SQLite placeholder rewrite (``%s`` → ``?``, ``%%`` → ``%``), once per distinct statement."""
+    from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+
+    return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
+
+
+def execute(cur, sql: str, params: list):
+    """``cur.execute(sql, params)``. On SQLite a statement of thousands of placeholders is rewritten by Django
+    with a regular expression on every call (≈ 1 ms for 7,500): here once per distinct text, the errors still
+    translated. Not while queries are being logged (DEBUG, tests counting queries): then Django's own path."""
+    if connection.vendor != "sqlite" or connection.queries_logged:
+        return cur.execute(sql, params)
+    with connection.wrap_database_errors:
+        return sqlite3.Cursor.execute(cur.cursor, _qmark(sql), params)
 
 
 def values(rows) -> tuple[str, list]:
@@ -24,4 +47,4 @@ def insert_rows(cur, head: str, rows: list, tail: str = ""):
     step = max(1, min(MAX_ROWS, MAX_PARAMS // len(rows[0])))
     for i in range(0, len(rows), step):
         sql, params = values(rows[i:i + step])
-        cur.execute(f"{head} {sql} {tail}".rstrip(), params)
+        execute(cur, f"{head} {sql} {tail}".rstrip(), params)

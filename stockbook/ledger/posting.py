@@ -24,7 +24,7 @@ from stockbook.posting.fields import period_of
 from .models import Voucher, VoucherLine, VoucherSequence
 
 
-@dataclass
+@dataclass(slots=True)
 class VLine:
     account_id: int
     debit: int = 0  # 分

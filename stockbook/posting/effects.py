@@ -166,29 +166,24 @@ def correct(costing, cause, acc, user, method, reversal: bool) -> list:
     ids = sorted(doc_ids)
     if not ids:
         return []
-    keys = {k for k in costing.results if k[0] in doc_ids}
-    by_doc: dict[int, list] = {}
-    for k in keys:
-        by_doc.setdefault(k[0], []).append(k)
-    known, unknown = {}, set()  # doc → [(item, StoredLine, key)] of its changed lines; docs no replay read
-    for i, ks in by_doc.items():
-        seen = [(k, costing.before(k)) for k in ks]
-        if all(b is not None for _, b in seen):
-            known[i] = [(k, b) for k, b in seen if b[1].result != costing.results[k]]
-        else:
-            unknown.add(i)
+    known, unknown = costing.changed_lines(doc_ids)
+    unknown_keys = {k for k in costing.results if k[0] in unknown}
     docs = _docs(sorted(unknown))
-    lines = _lines({k for k in keys if k[0] in unknown})
+    lines = _lines(unknown_keys)
     old_lines: dict[int, list[_Line]] = {}
+    results = costing.results
     for i, changed in known.items():
-        for k, (item_id, b) in sorted(changed):
-            f = b.facts()
-            if i not in docs:
-                docs[i] = _Doc(i, f["type"], f["date"], f["supplier_id"], f["customer_id"])
-            old_lines.setdefault(i, []).append(_Line(i, k[1], item_id, f["warehouse_id"], f["amount"], f["tax"], b.result))
-            lines.setdefault(i, []).append(_Line(i, k[1], item_id, f["warehouse_id"], f["amount"], f["tax"], costing.results[k]))
+        if not changed:
+            continue
+        old = old_lines[i] = []
+        new = lines[i] = []
+        for k, item_id, b in changed:
+            typ, day, supplier, customer, wh, amount, tax = b.facts()
+            old.append(_Line(i, k[1], item_id, wh, amount, tax, b.result))
+            new.append(_Line(i, k[1], item_id, wh, amount, tax, results[k]))
+        docs[i] = _Doc(i, typ, day, supplier, customer)
     items = _items((ln.item_id for ls in lines.values() for ln in ls), method)
-    have = posted_lines({k for k in keys if k[0] in unknown})
+    have = posted_lines(unknown_keys)
     rr = {}
     if reversal and any(d.type in grni.P_TYPES for d in docs.values()):  # 月初回冲: the company's cached flag
         rr = grni.reroute_of_docs(docs)
@@ -196,9 +191,10 @@ def correct(costing, cause, acc, user, method, reversal: bool) -> list:
     for i in sorted(docs):
         d = docs[i]
         red = d.type in RED_INK
-        entries = entries_for(d, lines.get(i, []), _party(d), acc, items, rr.get(i, frozenset()))
-        if i in known:
-            said = states(i, entries_for(d, old_lines[i], _party(d), acc, items, rr.get(i, frozenset())), red)
+        party, reroute = _party(d), rr.get(i, frozenset())
+        entries = entries_for(d, lines.get(i, []), party, acc, items, reroute)
+        if i in old_lines:
+            said = states(i, entries_for(d, old_lines[i], party, acc, items, reroute), red)
         else:
             said = have.get(i, {})
         by_date.setdefault(d.date, []).extend(corrections(i, entries, said, red=red))

@@ -11,7 +11,7 @@ from stockbook.ledger.models import Account
 from stockbook.ledger.roles import account_for
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     account_id: int
     amount: int  # 分, + debit / − credit

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from stockbook.core.errors import DocError
-from stockbook.core.sql import insert_rows, values
+from stockbook.core.sql import execute, insert_rows, values
 from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
 
@@ -129,6 +129,30 @@ class Costing:
                 return item_id, line
         return None
 
+    def changed_lines(self, doc_ids) -> tuple[dict, set]:
+        """({doc: [(key, item id, StoredLine)]}, docs): the lines of ``doc_ids`` whose result this run changed,
+        as a replay read them before, in line order; and the documents with a re-costed line no replay read
+        (their lines' vouchers must be read)."""
+        known: dict[int, list] = {}
+        unknown: set[int] = set()
+        loaded, results = self._loaded, self.results
+        for k in sorted(k for k in results if k[0] in doc_ids):
+            i = k[0]
+            if i in unknown:
+                continue
+            for item_id, stored in loaded:
+                b = stored.get(k)
+                if b is not None:
+                    break
+            else:
+                unknown.add(i)
+                known.pop(i, None)
+                continue
+            changed = known.setdefault(i, [])
+            if b.result != results[k]:
+                changed.append((k, item_id, b))
+        return known, unknown
+
     # -- bookkeeping ---------------------------------------------------------------------------
     def _collect(self, item_id, ev, out):
         for key, res in out.results.items():
@@ -170,7 +194,7 @@ class Costing:
     def _stored_moves(self, item_id, docs=None, after=None) -> dict:
         """(doc, line, sub) → [id, warehouse, date, code, qty, value] of the item's stored moves: of
         ``docs``, or all after the date ``after`` (all if None) — plain SQL and rows, a replay may read many."""
-        sql = (f"SELECT id, document_id, line, sub, warehouse_id, date, code, qty, value FROM {StockMove._meta.db_table} "
+        sql = (f"SELECT id, document_id, line, sub, warehouse_id, {_text('date')}, code, qty, value FROM {StockMove._meta.db_table} "
                f"WHERE item_id = %s AND document_id NOT IN (SELECT id FROM {Document._meta.db_table} WHERE status = 'void')")
         out = {}
         with connection.cursor() as cur:
@@ -190,9 +214,13 @@ class Costing:
 
     @staticmethod
     def _rows(cur, out: dict):
+        days: dict = {}
         while rows := cur.fetchmany(5000):
             for pk, doc, line, sub, wh, day, code, qty, value in rows:
-                out[(doc, line, sub)] = [pk, wh, _day(day), code, qty, value]
+                d = days.get(day)
+                if d is None:
+                    d = days[day] = _day(day)
+                out[(doc, line, sub)] = [pk, wh, d, code, qty, value]
 
     def _insert_moves(self, item_id, moves):
         self._pending_moves += [(item_id, m) for m in moves]
@@ -213,7 +241,7 @@ class Costing:
 
     def _sync_moves(self, item_id, moves, stored: dict, delete_missing: bool):
         """Make the stored moves equal the costed ones: update changed values, insert new, delete gone."""
-        new, changed, deltas = [], [], []
+        new, changed, revalued, deltas = [], [], [], []
         seen = set()
         for m in moves:
             key = (m.doc, m.line, m.sub)
@@ -223,14 +251,20 @@ class Costing:
                 new.append(m)
                 continue
             pk, wh, day, code, qty, value = row
-            if (value, qty, wh, code) != (m.value, m.qty, m.wh, m.code):
+            if (qty, wh, code) != (m.qty, m.wh, m.code):
                 deltas.append((wh, day, -qty, -(value or 0)))
                 deltas.append((m.wh, day, m.qty, m.value or 0))
                 changed.append((m.value, m.qty, m.wh, m.code, pk))
+            elif value != m.value:  # the usual change: only the value (no index entry to rewrite)
+                deltas.append((wh, day, 0, (m.value or 0) - (value or 0)))
+                revalued.append((pk, m.value))
         table = StockMove._meta.db_table
         with connection.cursor() as cur:
             if changed:
                 cur.executemany(f"UPDATE {table} SET value = %s, qty = %s, warehouse_id = %s, code = %s WHERE id = %s", changed)
+            for i in range(0, len(revalued), 1000):
+                sql, params = values(revalued[i:i + 1000])
+                execute(cur, f"UPDATE {table} SET value = v.column2 FROM ({sql}) AS v WHERE {table}.id = v.column1", params)
             if delete_missing:
                 gone = [row for key, row in stored.items() if key not in seen]
                 if gone:
@@ -283,6 +317,12 @@ def closed_period_events() -> list:
             Period.objects.filter(status=Period.CLOSED, close_document__isnull=False).select_related("close_document").order_by("period")]
 
 
+def _text(column: str) -> str:
+    """A date or time column read as stored: on SQLite its ISO text, not parsed by Django's converter once per
+    row (a replay reads 100,000s; callers parse each distinct value once). PostgreSQL's driver parses in C."""
+    return f"CAST({column} AS TEXT)" if connection.vendor == "sqlite" else column
+
+
 def _day(v):
     return date.fromisoformat(v) if isinstance(v, str) else v
 
@@ -299,11 +339,10 @@ class StoredLine:
     def __init__(self, result, row):
         self.result, self.row = result, row
 
-    def facts(self) -> dict:
-        """type, date, supplier_id, customer_id (the document's) and warehouse_id, amount, tax (the line's)."""
+    def facts(self) -> tuple:
+        """(type, date, supplier_id, customer_id) of the document, (warehouse_id, amount, tax) of the line."""
         r = self.row
-        return {"type": r[0], "date": _day(r[1]), "supplier_id": r[14], "customer_id": r[15], "warehouse_id": r[5],
-                "amount": r[8], "tax": r[13]}
+        return r[0], _day(r[1]), r[14], r[15], r[5], r[8], r[13]
 
 
 def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False, closes=None):
@@ -311,7 +350,7 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
     result of each line. ``with_closes`` adds the closes of the closed periods in that window."""
     # plain SQL and rows, each turned into its event at once: a replay may read a hundred thousand lines
     kinds = sorted(KINDS)
-    sql = (f"SELECT d.type, d.date, d.time, l.document_id, l.line_no, l.warehouse_id, l.to_warehouse_id, l.qty_base, "
+    sql = (f"SELECT d.type, {_text('d.date')}, {_text('d.time')}, l.document_id, l.line_no, l.warehouse_id, l.to_warehouse_id, l.qty_base, "
            f"l.amount, l.ref_document_id, l.ref_line, l.unit_cost, l.result, l.tax, d.supplier_id, d.customer_id "
            f"FROM {DocumentLine._meta.db_table} l "
            f"JOIN {Document._meta.db_table} d ON d.id = l.document_id "
@@ -595,8 +634,8 @@ def update_results(rows):
     with connection.cursor() as cur:
         for i in range(0, len(rows), 500):
             sql, params = values([(d, ln, dumps(r)) for d, ln, r in rows[i:i + 500]])
-            cur.execute(f"UPDATE {table} SET result = v.column3{cast} FROM ({sql}) AS v "
-                        f"WHERE {table}.document_id = v.column1 AND {table}.line_no = v.column2", params)
+            execute(cur, f"UPDATE {table} SET result = v.column3{cast} FROM ({sql}) AS v "
+                         f"WHERE {table}.document_id = v.column1 AND {table}.line_no = v.column2", params)
 
 
 def save_states(states):

@@ -774,3 +774,34 @@ def test_monthly_item_emptied_in_open_month_is_pending_cost_in_reconcile(post_js
     assert (r["gl"], r["subledger"], r["difference"]) == ("1000.00", "0.00", "1000.00")
     assert r["causes"] == [{"cause": "pending_cost", "amount": "1000.00", "refs": ["D1"]}]
     assert r["unexplained"] == "0.00"
+
+
+def test_recosting_vouchers_show_on_both_documents(post_json, web):
+    """A 补单 that re-costs two later deliveries on two dates: two re-costing vouchers owned by the backdated
+    receipt, one per date, each line linked to the delivery line it corrects. The receipt's page lists them
+    under 此单据引起的成本调整; each delivery's page and its REST view list the voucher that corrects it."""
+    from django.urls import reverse
+
+    from stockbook.ledger.models import Voucher
+    from stockbook.posting.models import Document
+
+    setup_company(post_json, "moving_average")
+    post_json(receipt("R1", "2026-01-05", "WH1", [("A001", "10", "10.00")]))
+    post_json(delivery("D1", "2026-01-20", "WH1", [("A001", "2", "20.00")]))
+    post_json(delivery("D2", "2026-01-21", "WH1", [("A001", "2", "20.00")]))
+    post_json(delivery("D3", "2026-01-21", "WH1", [("A001", "2", "20.00")]))
+    res = post_json(receipt("R2", "2026-01-10", "WH1", [("A001", "10", "7.00")]))
+    r2, d1, d2, d3 = (Document.objects.get(ref=r) for r in ("R2", "D1", "D2", "D3"))
+    recost = list(Voucher.objects.filter(kind=Voucher.RECOST).order_by("date"))
+    assert [(v.document_id, v.date.isoformat()) for v in recost] == [(r2.pk, "2026-01-20"), (r2.pk, "2026-01-21")]
+    assert {v.display_number for v in recost} <= {str(v) for v in res.vouchers}
+    assert {ln.document_id for ln in recost[1].lines.all()} == {d2.pk, d3.pk}  # one voucher, lines not netted
+    assert recost[1].lines.count() == 4
+    page = web.get(reverse("web:document_detail", args=[r2.pk])).content.decode()
+    assert "此单据引起的成本调整" in page and all(v.display_number in page for v in recost)
+    page = web.get(reverse("web:document_detail", args=[d2.pk])).content.decode()
+    assert recost[1].display_number in page and recost[0].display_number not in page and "R2" in page
+    body = web.get("/api/documents/sales_delivery/D1").json()
+    assert body["vouchers"][-1] == recost[0].display_number and recost[1].display_number not in body["vouchers"]
+    # the receipt's own REST view lists its own voucher only
+    assert web.get("/api/documents/purchase_receipt/R2").json()["vouchers"] == [str(Voucher.objects.get(document=r2, kind="normal"))]

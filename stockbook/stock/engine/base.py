@@ -26,7 +26,7 @@ MOVE_CODES = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # never changed once built; not frozen: that costs 3× to build, and a replay builds 100,000s
 class Event:
     key: tuple  # move order: (date iso, time iso, posting order, line)
     kind: str
@@ -41,7 +41,7 @@ class Event:
     unit_cost: Fraction | None = None  # a count's given unit cost, 分 per 1/10000 base unit
 
 
-@dataclass
+@dataclass(slots=True)
 class Move:
     doc: int
     line: int
@@ -52,7 +52,7 @@ class Move:
     value: int | None  # signed 分; None while pending (monthly average)
 
 
-@dataclass
+@dataclass(slots=True)
 class Outcome:
     results: dict = field(default_factory=dict)  # (doc, line) -> {name: int | None}
     moves: list = field(default_factory=list)

@@ -22,6 +22,7 @@ from stockbook.ledger.models import Account, Voucher
 from stockbook.masterdata.models import Customer, Item, Supplier
 from stockbook.posting.models import Document, DocumentLine
 from stockbook.posting.service import TYPE_NAMES, post
+from stockbook.posting.sync import caused_by
 from stockbook.reports.stock_reports import CODE_NAMES
 
 from ..doctypes import COL_LABELS, DOC_TYPES, GROUPS, HEADER_LABELS, INPUT_COLS, LIST_TYPES, SIDES
@@ -357,7 +358,11 @@ def document_detail(request, pk):
     moves = list(doc.moves.select_related("item", "warehouse").order_by("line", "sub"))
     for m in moves:
         m.code_name = CODE_NAMES.get(m.code, m.code)
-    vouchers = Voucher.objects.filter(Q(document=doc) | Q(lines__document=doc)).distinct().select_related("document").order_by("date", "id")
+    # its own vouchers and every voucher with a line linked to it (a close's, the re-costing ones correcting it);
+    # the re-costing vouchers it caused in other documents' books are listed apart
+    vouchers = (Voucher.objects.filter((Q(document=doc) & ~Q(kind=Voucher.RECOST)) | Q(lines__document=doc)).distinct()
+                .select_related("document").order_by("date", "id"))
+    caused = caused_by(doc.pk)
     referenced = []
     seen = set()
     for d in ([doc.ref_document] if doc.ref_document else []) + [ln.ref_document for ln in lines if ln.ref_document]:
@@ -375,10 +380,10 @@ def document_detail(request, pk):
     if not show_cost:
         cols -= {"result"}
     if not show_books:
-        vouchers = []
+        vouchers = caused = []
     return render(request, "web/document.html", {
         "panels": panels_for(doc, request.user),
-        "doc": doc, "type_name": type_label(doc.type), "pretty": pretty, "vouchers": vouchers, "lines": lines,
+        "doc": doc, "type_name": type_label(doc.type), "pretty": pretty, "vouchers": vouchers, "caused": caused, "lines": lines,
         "moves": moves, "referenced": referenced, "referencing": referencing, "cols": cols,
         "party": doc.supplier or doc.customer, "can_copy": doc.type in DOC_TYPES and policy.can_post(request.user, doc.type),
         "followups": [f for f in _followups(doc) if policy.can_post(request.user, f[1])],

@@ -1,17 +1,14 @@
-"""Dashboard, company settings and the source-document page."""
-import json
+"""Dashboard and company settings (the document page is views/documents.py)."""
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from stockbook.core.errors import DocError
 from stockbook.ledger.models import Account, Period, Voucher
 from stockbook.masterdata.models import Company, Customer, Item, Supplier, Warehouse
-from stockbook.posting.models import Document
-from stockbook.posting.service import TYPE_NAMES, post
-from stockbook.posting.sync import caused_by, vouchers_of
+from stockbook.posting.service import post
 
 from ..forms import CompanyEditForm, CompanyForm
 from .common import apply_doc_error, current_open_period
@@ -71,15 +68,3 @@ def company(request):
             messages.success(request, _("Company settings saved."))
             return redirect("web:company")
     return render(request, "web/company.html", {"form": form, "company": comp})
-
-
-def document_detail(request, pk):
-    doc = get_object_or_404(Document, pk=pk)
-    try:
-        pretty = json.dumps(json.loads(doc.canonical), ensure_ascii=False, indent=2)
-    except ValueError:
-        pretty = doc.canonical
-    return render(request, "web/document.html", {
-        "doc": doc, "type_name": TYPE_NAMES.get(doc.type, doc.type), "pretty": pretty,
-        "vouchers": vouchers_of(doc.pk).select_related("document"), "caused": caused_by(doc.pk),
-    })
