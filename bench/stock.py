@@ -136,7 +136,7 @@ def concurrent(url: str, clients: int, docs_per_client: int, items: int, warmup:
 # -- backdating ---------------------------------------------------------------------------------------
 def backdate(profile: str | None = None) -> dict:
     """A receipt of the hot item dated on the first day of the history: every later move of the unit
-    (H0001, W01) is re-costed, and every delivery whose cost changed gets an adjustment voucher."""
+    (H0001, W01) is re-costed, and every delivery whose cost changed is corrected (one re-costing voucher per date)."""
     from stockbook.ledger.models import Voucher
     from stockbook.masterdata.models import Item, Warehouse
     from stockbook.posting.service import post
@@ -161,9 +161,13 @@ def backdate(profile: str | None = None) -> dict:
     if prof:
         prof.disable()
         prof.dump_stats(profile)
-    adjust = Voucher.objects.filter(kind=Voucher.ADJUST).count()
+    from stockbook.ledger.models import VoucherLine
+
+    recost = Voucher.objects.filter(kind=Voucher.RECOST)
+    lines = VoucherLine.objects.filter(voucher__kind=Voucher.RECOST)
     return {"later_moves": later, "seconds": elapsed, "posted": res.posted, "vouchers": Voucher.objects.count() - v_before,
-            "adjustment_vouchers": adjust}
+            "recost_vouchers": recost.count(), "correction_lines": lines.count(),
+            "corrected_documents": lines.values("document_id").distinct().count()}
 
 
 # -- full revaluation ------------------------------------------------------------------------------------

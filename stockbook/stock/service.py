@@ -162,9 +162,8 @@ class Costing:
                     continue
                 self.close_lines.append((item_id, key[0], key[1], res))
                 self.changed_docs.add(key[0])
-            merged = dict(self.results.get(key) or {})
-            merged.update(res)
-            self.results[key] = merged
+            cur = self.results.get(key)
+            self.results[key] = res if cur is None else {**cur, **res}  # the engine's dicts are fresh per event
 
     def _save_close(self, item_id, ev, res):
         unit = res["unit"]
@@ -259,12 +258,13 @@ class Costing:
                 deltas.append((wh, day, 0, (m.value or 0) - (value or 0)))
                 revalued.append((pk, m.value))
         table = StockMove._meta.db_table
+        cast = "::bigint" if connection.vendor == "postgresql" else ""  # a VALUES column of NULLs is text to PostgreSQL
         with connection.cursor() as cur:
             if changed:
                 cur.executemany(f"UPDATE {table} SET value = %s, qty = %s, warehouse_id = %s, code = %s WHERE id = %s", changed)
             for i in range(0, len(revalued), 1000):
                 sql, params = values(revalued[i:i + 1000])
-                execute(cur, f"UPDATE {table} SET value = v.column2 FROM ({sql}) AS v WHERE {table}.id = v.column1", params)
+                execute(cur, f"UPDATE {table} SET value = v.column2{cast} FROM ({sql}) AS v WHERE {table}.id = v.column1", params)
             if delete_missing:
                 gone = [row for key, row in stored.items() if key not in seen]
                 if gone:
