@@ -102,3 +102,29 @@ def test_void_journal_and_twice(company, post_json):
     with pytest.raises(DocError) as e:
         void_document(_doc("J1").pk, reason="again")
     assert e.value.code == "invalid_value"
+
+
+def test_void_delivery_reverses_its_recosting_lines_too(flow, post_json):
+    """R0 (01-02, backdated) re-costs D1 through a re-costing voucher R0 owns. Voiding D1 reverses what its
+    own voucher and that re-costing line say — every voucher line linked to D1 then nets to zero — and leaves
+    R0's re-costing voucher as it is (never edited)."""
+    from django.db.models import Sum
+
+    from stockbook.ledger.models import Voucher, VoucherLine
+    from stockbook.posting.sync import posted
+    from stockbook.posting.void import void_document
+    from stockbook.stock.revalue import recompute
+
+    post_json({"type": "purchase_receipt", "ref": "R0", "date": "2026-01-02", "supplier": "S01", "warehouse": "WH1",
+               "lines": [{"item": "A001", "qty": "10", "unit_price": "4.00"}]})  # D1: 5 × 340/30 = 56.67
+    [rc] = Voucher.objects.filter(kind=Voucher.RECOST, document=_doc("R0"))
+    assert set(rc.lines.values_list("document_id", flat=True)) == {_doc("D1").pk}
+    before = list(rc.lines.values_list("account_id", "debit", "credit"))
+    res = void_document(_doc("D1").pk, reason="客户拒收")
+    assert [v.kind for v in res.vouchers] == ["adjust"]
+    per_account = VoucherLine.objects.filter(document=_doc("D1")).values("account_id").annotate(d=Sum("debit"), c=Sum("credit"))
+    assert all(r["d"] - r["c"] == 0 for r in per_account), list(per_account)
+    assert all(d == c == 0 for d, c, _ in posted([_doc("D1").pk])[_doc("D1").pk].values())
+    assert list(rc.lines.values_list("account_id", "debit", "credit")) == before
+    assert _balance("1405") == 34000 and _balance("5401") == 0
+    assert recompute() == []
