@@ -8,6 +8,22 @@ slowest 1 % of documents with 8 PostgreSQL posters were exactly these pauses (do
 long as the process anyway, and later collections skip them.
 """
 import gc
+from contextlib import contextmanager
+
+
+@contextmanager
+def gc_paused():
+    """No automatic cyclic collection inside the block. A re-costing replay and its corrections allocate
+    millions of short-lived objects (events, results, entries, voucher lines) and no cycles: reference
+    counting frees them, while the collector's full collections walked every one of them several times
+    (≈ 0.5 s of a 补单 before 100,000 moves, docs/benchmarks.md). Nested blocks are fine."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def settle():

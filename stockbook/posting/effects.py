@@ -2,6 +2,7 @@
 vouchers of documents whose cost the re-costing changed."""
 from django.db import connection
 
+from stockbook.core.runtime import gc_paused
 from stockbook.core.sql import insert_rows
 from stockbook.ledger.models import Voucher
 from stockbook.ledger.posting import VoucherSpec, write_vouchers
@@ -153,7 +154,7 @@ def _lines(keys) -> dict[int, list[_Line]]:
 
 
 def correct(costing, cause, acc, user, method, reversal: bool) -> list:
-    """Adjustment vouchers for the documents whose costing results ``costing`` changed (other than ``cause``,
+    """Correct the vouchers of the documents whose costing results ``costing`` changed (other than ``cause``,
     the document being posted, voided or reopened), and the settlements of counts.
 
     Only the lines the re-costing gave results to can have changed entries (every stock entry belongs to one
@@ -162,6 +163,12 @@ def correct(costing, cause, acc, user, method, reversal: bool) -> list:
     tests check it — or, for a line no replay read, what its vouchers' lines add up to. The corrections go
     into one voucher per date (kind ``recost``, owned by ``cause``), dated like the documents they correct;
     each line links back to the document line it corrects (sync.py)."""
+    with gc_paused():
+        return _correct(costing, cause, acc, user, method, reversal)
+
+
+def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
+    """``correct``, the collector paused (core/runtime.gc_paused)."""
     doc_ids = costing.changed_docs - {cause.pk}
     ids = sorted(doc_ids)
     if not ids:

@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from stockbook.core.errors import DocError
+from stockbook.core.runtime import gc_paused
 from stockbook.core.sql import execute, insert_rows, values
 from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
@@ -99,6 +100,10 @@ class Costing:
 
     # -- backdated: replay from the last snapshot ----------------------------------------------
     def _replay(self, item_id, method, new_events):
+        with gc_paused():
+            return self._replay_item(item_id, method, new_events)
+
+    def _replay_item(self, item_id, method, new_events):
         snap = Snapshot.objects.filter(item_id=item_id).order_by("-period").first()
         book = E.book_for(method, snap.state if snap else None, loaders=red_loaders(method))
         loaded, stored_results = load_events(item_id, after=snap.period if snap else None, exclude_doc=self.doc.id)
