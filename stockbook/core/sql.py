@@ -48,3 +48,18 @@ def insert_rows(cur, head: str, rows: list, tail: str = ""):
     for i in range(0, len(rows), step):
         sql, params = values(rows[i:i + step])
         execute(cur, f"{head} {sql} {tail}".rstrip(), params)
+
+
+def update_rows(cur, table: str, keys: tuple[str, ...], column: str, rows: list, pg_type: str = ""):
+    """``UPDATE {table} SET {column} = v.… FROM (VALUES …) AS v WHERE {table}.{key} = v.…`` for ``rows`` — the
+    key values then the new value — in as few statements as the parameter limits allow. ``pg_type``: the
+    column's type on PostgreSQL, which types a VALUES column from its parameters (JSON text, all NULLs: text)."""
+    if not rows:
+        return
+    cast = f"::{pg_type}" if pg_type and connection.vendor == "postgresql" else ""
+    width = len(keys) + 1
+    match = " AND ".join(f"{table}.{k} = v.column{n}" for n, k in enumerate(keys, 1))
+    step = max(1, min(MAX_ROWS, MAX_PARAMS // width))
+    for i in range(0, len(rows), step):
+        sql, params = values(rows[i:i + step])
+        execute(cur, f"UPDATE {table} SET {column} = v.column{width}{cast} FROM ({sql}) AS v WHERE {match}", params)

@@ -159,7 +159,7 @@ def correct(costing, cause, acc, user, method, reversal: bool) -> list:
 
     Only the lines the re-costing gave results to can have changed entries (every stock entry belongs to one
     document line). What a line's vouchers say now is what the posting rules gave for its result before the
-    re-costing (a replay read it: ``costing.before``) — the vouchers are kept equal to that, and the property
+    re-costing (a replay read it: ``costing.changed_lines``) — the vouchers are kept equal to that, and the property
     tests check it — or, for a line no replay read, what its vouchers' lines add up to. The corrections go
     into one voucher per date (kind ``recost``, owned by ``cause``), dated like the documents they correct;
     each line links back to the document line it corrects (sync.py)."""
@@ -170,8 +170,7 @@ def correct(costing, cause, acc, user, method, reversal: bool) -> list:
 def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
     """``correct``, the collector paused (core/runtime.gc_paused)."""
     doc_ids = costing.changed_docs - {cause.pk}
-    ids = sorted(doc_ids)
-    if not ids:
+    if not doc_ids:
         return []
     known, unknown = costing.changed_lines(doc_ids)
     unknown_keys = {k for k in costing.results if k[0] in unknown}
@@ -208,8 +207,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
     memo = f"成本调整：{cause.ref} 引起的重新计价"
     specs = [VoucherSpec(day, vlines, cause.pk, memo) for day, vlines in sorted(by_date.items()) if vlines]
     out = list(write_vouchers(specs, kind=Voucher.RECOST, user=user))
-    counts = [i for i in ids if docs[i].type == "stock_count"] if len(docs) == len(ids) else list(
-        Document.objects.filter(pk__in=ids, type="stock_count").values_list("id", flat=True))
+    counts = sorted(i for i, d in docs.items() if d.type == "stock_count")  # a count with no changed line: nothing to settle again
     settlements = list(Document.objects.filter(type="count_settlement", ref_document_id__in=counts).order_by("id"))
     have = posted([s.id for s in settlements])
     for s in settlements:

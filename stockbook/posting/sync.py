@@ -66,8 +66,7 @@ def states(owner_id: int, entries: list[Entry], red: bool = False) -> dict:
 
 
 def post_entries(owner, entries: list[Entry], *, when, user=None, memo="", kind=Voucher.NORMAL, red=False) -> Voucher | None:
-    net = _net(owner.id, entries)
-    items = [(k, (*sides(a, red), dims)) for k, (a, dims) in net.items() if a]
+    items = list(states(owner.id, entries, red).items())
     if not items:
         return None
     return write_voucher(when=when, lines=_vlines(items), document=owner, kind=kind, memo=memo, user=user)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from stockbook.core.errors import DocError
 from stockbook.core.runtime import gc_paused
-from stockbook.core.sql import execute, insert_rows, values
+from stockbook.core.sql import insert_rows, update_rows
 from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
 
@@ -124,15 +124,6 @@ class Costing:
         stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
         self._sync_moves(item_id, moves, stored, delete_missing=True)
         return book
-
-    def before(self, key) -> tuple | None:
-        """(item id, StoredLine): the line ``key`` as a replay of this run read it, before re-costing; None if
-        no replay read it."""
-        for item_id, stored in self._loaded:
-            line = stored.get(key)
-            if line is not None:
-                return item_id, line
-        return None
 
     def changed_lines(self, doc_ids) -> tuple[dict, set]:
         """({doc: [(key, item id, StoredLine)]}, docs): the lines of ``doc_ids`` whose result this run changed,
@@ -263,13 +254,10 @@ class Costing:
                 deltas.append((wh, day, 0, (m.value or 0) - (value or 0)))
                 revalued.append((pk, m.value))
         table = StockMove._meta.db_table
-        cast = "::bigint" if connection.vendor == "postgresql" else ""  # a VALUES column of NULLs is text to PostgreSQL
         with connection.cursor() as cur:
             if changed:
                 cur.executemany(f"UPDATE {table} SET value = %s, qty = %s, warehouse_id = %s, code = %s WHERE id = %s", changed)
-            for i in range(0, len(revalued), 1000):
-                sql, params = values(revalued[i:i + 1000])
-                execute(cur, f"UPDATE {table} SET value = v.column2{cast} FROM ({sql}) AS v WHERE {table}.id = v.column1", params)
+            update_rows(cur, table, ("id",), "value", revalued, pg_type="bigint")
             if delete_missing:
                 gone = [row for key, row in stored.items() if key not in seen]
                 if gone:
@@ -633,26 +621,19 @@ def _same_json(stored, text: str) -> bool:
 def update_results(rows):
     """Store the results of document lines — (document id, line no, result) — with one ``UPDATE … FROM
     (VALUES …)`` per 500 lines (a replay may change tens of thousands)."""
-    table = DocumentLine._meta.db_table
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
     dumps = json.dumps
     with connection.cursor() as cur:
-        for i in range(0, len(rows), 500):
-            sql, params = values([(d, ln, dumps(r)) for d, ln, r in rows[i:i + 500]])
-            execute(cur, f"UPDATE {table} SET result = v.column3{cast} FROM ({sql}) AS v "
-                         f"WHERE {table}.document_id = v.column1 AND {table}.line_no = v.column2", params)
+        update_rows(cur, DocumentLine._meta.db_table, ("document_id", "line_no"), "result",
+                    [(d, ln, dumps(r)) for d, ln, r in rows], pg_type="jsonb")
 
 
 def save_states(states):
     """Write the item states back: one ``UPDATE … FROM (VALUES …)`` (Django's bulk_update builds a CASE per row)."""
     if not states:
         return
-    table = ItemState._meta.db_table
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cur:
-        for i in range(0, len(states), 500):
-            sql, params = values([(st.item_id, json.dumps(st.state)) for st in states[i:i + 500]])
-            cur.execute(f"UPDATE {table} SET state = v.column2{cast} FROM ({sql}) AS v WHERE {table}.item_id = v.column1", params)
+        update_rows(cur, ItemState._meta.db_table, ("item_id",), "state", [(st.item_id, json.dumps(st.state)) for st in states],
+                    pg_type="jsonb")
 
 
 def create_item_state(item: Item, method: str):
