@@ -4,14 +4,31 @@
 by the server (Django binds parameters on the client), so a 10-line document's ~6 multi-row writes cost
 ~60 statement executions. One multi-row statement per chunk is parsed once. The chunk keeps the number of
 parameters under SQLite's limit (32,766) and PostgreSQL's (65,535).
+
+A re-costing writes tens of thousands of rows (line results, move values, correction lines) while it still
+has as much Python work to do (the corrections). ``write_behind()`` lets such big writes run in a second
+thread on the same database connection and transaction while this thread goes on: SQLite (a serialized
+connection) and PostgreSQL's driver release the interpreter lock while the database works, so the two
+overlap on two cores. A statement is handed over only when its caller says so (``later=True``) and it is big
+(a normal posting never starts the thread). Code that reads what a handed-over statement writes calls
+``drain()`` first; leaving the block drains, and re-raises the first error there, before the transaction
+can commit. An error in the block waits for the thread before the transaction rolls back.
 """
+import queue
 import sqlite3
+import sys
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 
 from django.db import connection
 
 MAX_PARAMS = 30000
 MAX_ROWS = 500
+LATER_ROWS = 500  # fewer rows than this are written at once even when ``later`` (not worth a hand-over)
+# the interpreter's thread switch interval inside ``write_behind`` (default 5 ms): a writer thread whose statement
+# is done waits that long for the lock while this thread computes; at 0.2 ms the two overlap (docs/benchmarks.md)
+SWITCH = 0.0002
 
 
 @lru_cache(maxsize=128)
@@ -22,10 +39,14 @@ def _qmark(sql: str) -> str:
     return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
 
 
-def execute(cur, sql: str, params: list):
+def execute(cur, sql: str, params: list, later: bool = False):
     """``cur.execute(sql, params)``. On SQLite a statement of thousands of placeholders is rewritten by Django
     with a regular expression on every call (≈ 1 ms for 7,500): here once per distinct text, the errors still
-    translated. Not while queries are being logged (DEBUG, tests counting queries): then Django's own path."""
+    translated. Not while queries are being logged (DEBUG, tests counting queries): then Django's own path.
+    ``later``: hand the statement to the active ``write_behind()``, if any."""
+    writer = _local.writer if later else None
+    if writer is not None:
+        return writer.submit(sql, params)
     if connection.vendor != "sqlite" or connection.queries_logged:
         return cur.execute(sql, params)
     with connection.wrap_database_errors:
@@ -38,28 +59,117 @@ def values(rows) -> tuple[str, list]:
     return f"VALUES {', '.join([one] * len(rows))}", [x for r in rows for x in r]
 
 
-def insert_rows(cur, head: str, rows: list, tail: str = ""):
+def insert_rows(cur, head: str, rows: list, tail: str = "", later: bool = False):
     """Run ``{head} VALUES (…), (…) {tail}`` for ``rows`` (tuples of equal width) in as few statements as
     the parameter limits allow. ``head``: ``INSERT INTO t (a, b)``; ``tail``: e.g. an ``ON CONFLICT``
-    clause (an upsert's rows must have distinct keys: PostgreSQL refuses to update one row twice)."""
+    clause (an upsert's rows must have distinct keys: PostgreSQL refuses to update one row twice).
+    ``later``: see ``write_behind``."""
     if not rows:
         return
+    later = later and len(rows) >= LATER_ROWS
     step = max(1, min(MAX_ROWS, MAX_PARAMS // len(rows[0])))
     for i in range(0, len(rows), step):
         sql, params = values(rows[i:i + step])
-        execute(cur, f"{head} {sql} {tail}".rstrip(), params)
+        execute(cur, f"{head} {sql} {tail}".rstrip(), params, later)
 
 
-def update_rows(cur, table: str, keys: tuple[str, ...], column: str, rows: list, pg_type: str = ""):
+def update_rows(cur, table: str, keys: tuple[str, ...], column: str, rows: list, pg_type: str = "", later: bool = False):
     """``UPDATE {table} SET {column} = v.… FROM (VALUES …) AS v WHERE {table}.{key} = v.…`` for ``rows`` — the
     key values then the new value — in as few statements as the parameter limits allow. ``pg_type``: the
-    column's type on PostgreSQL, which types a VALUES column from its parameters (JSON text, all NULLs: text)."""
+    column's type on PostgreSQL, which types a VALUES column from its parameters (JSON text, all NULLs: text).
+    ``later``: see ``write_behind``."""
     if not rows:
         return
+    later = later and len(rows) >= LATER_ROWS
     cast = f"::{pg_type}" if pg_type and connection.vendor == "postgresql" else ""
     width = len(keys) + 1
     match = " AND ".join(f"{table}.{k} = v.column{n}" for n, k in enumerate(keys, 1))
     step = max(1, min(MAX_ROWS, MAX_PARAMS // width))
     for i in range(0, len(rows), step):
         sql, params = values(rows[i:i + step])
-        execute(cur, f"UPDATE {table} SET {column} = v.column{width}{cast} FROM ({sql}) AS v WHERE {match}", params)
+        execute(cur, f"UPDATE {table} SET {column} = v.column{width}{cast} FROM ({sql}) AS v WHERE {match}", params, later)
+
+
+# -- write-behind ------------------------------------------------------------------------------------------
+class _Local(threading.local):
+    writer: "_Writer | None" = None
+
+
+_local = _Local()
+
+
+class _Writer:
+    """The thread that runs handed-over statements, in order, on the caller's database connection (its own
+    cursor: a connection may be shared between threads, a cursor may not). Started by the first statement."""
+
+    def __init__(self):
+        self.raw = connection.connection  # the driver's connection, inside the caller's transaction
+        self.qmark = connection.vendor == "sqlite"
+        self.jobs: queue.Queue = queue.Queue()
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def submit(self, sql: str, params: list):
+        if self.error is not None:  # the transaction is lost: stop here, not at the end of the block
+            self.drain()
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="write-behind", daemon=True)
+            self.thread.start()
+        self.jobs.put((_qmark(sql) if self.qmark else sql, params))
+
+    def _run(self):
+        cur = self.raw.cursor()
+        try:
+            while True:
+                job = self.jobs.get()
+                try:
+                    if job is None:
+                        return
+                    if self.error is None:
+                        cur.execute(*job)
+                except BaseException as e:  # kept for the caller's thread (drain)
+                    self.error = e
+                finally:
+                    self.jobs.task_done()
+        finally:
+            cur.close()
+
+    def drain(self):
+        """Wait until every handed-over statement has run; raise the first error (as Django's error)."""
+        if self.thread is not None:
+            self.jobs.join()
+        if self.error is not None:
+            e, self.error = self.error, None
+            with connection.wrap_database_errors:
+                raise e
+
+    def stop(self):
+        if self.thread is not None:
+            self.jobs.put(None)
+            self.thread.join()
+            self.thread = None
+
+
+@contextmanager
+def write_behind():
+    """Inside a transaction: big ``later`` writes of the block run in a second thread (see the module's
+    text). Outside a transaction, while queries are logged, or nested: no thread, every write at once."""
+    if _local.writer is not None or not connection.in_atomic_block or connection.queries_logged:
+        yield
+        return
+    writer = _local.writer = _Writer()
+    was = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH)
+    try:
+        yield
+        writer.drain()
+    finally:
+        _local.writer = None
+        writer.stop()
+        sys.setswitchinterval(was)
+
+
+def drain():
+    """Before reading rows a handed-over statement writes: wait for the active ``write_behind``, if any."""
+    if _local.writer is not None:
+        _local.writer.drain()

@@ -191,9 +191,9 @@ def _line_rows(voucher_id: int, day, period: int, lines: list[VLine], memo: str,
              *(ln.dims.get(k) for k in _DIMS), ln.source or owner, ln.doc_line) for i, ln in enumerate(lines, 1)]
 
 
-def _insert_lines(rows: list[tuple]):
+def _insert_lines(rows: list[tuple], later: bool = False):
     with connection.cursor() as cur:
-        insert_rows(cur, f"INSERT INTO {VoucherLine._meta.db_table} ({', '.join(_LINE_COLUMNS)})", rows)
+        insert_rows(cur, f"INSERT INTO {VoucherLine._meta.db_table} ({', '.join(_LINE_COLUMNS)})", rows, later=later)
 
 
 @dataclass
@@ -231,7 +231,8 @@ class VoucherRef:
 def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记", user=None) -> list[VoucherRef]:
     """Many vouchers at once (re-costing corrections): the same rows ``write_voucher`` writes one by one —
     numbers taken per month in one upsert, vouchers and lines in multi-row statements, period balances summed
-    per account. Returns the vouchers in the order of ``specs``."""
+    per account; the lines behind if they can be (core/sql.write_behind). Returns the vouchers in the order of
+    ``specs``."""
     if not specs:
         return []
     for sp in specs:
@@ -270,7 +271,7 @@ def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记",
         period = numbers[i][0]
         line_rows += _line_rows(ids[numbers[i]], ops.adapt_datefield_value(sp.when), period, sp.lines, sp.memo, sp.document_id)
         turnover.setdefault(period, []).extend(sp.lines)
-    _insert_lines(line_rows)
+    _insert_lines(line_rows, later=True)
     for period, lines in sorted(turnover.items()):
         add_turnover(period, lines)
     return [VoucherRef(ids[numbers[i]], word, numbers[i][0], numbers[i][1], sp.when, kind, sp.document_id)

@@ -3,7 +3,7 @@ vouchers of documents whose cost the re-costing changed."""
 from django.db import connection
 
 from stockbook.core.runtime import gc_paused
-from stockbook.core.sql import insert_rows
+from stockbook.core.sql import drain, insert_rows, write_behind
 from stockbook.ledger.models import Voucher
 from stockbook.ledger.posting import VoucherSpec, write_vouchers
 from stockbook.masterdata.models import Item
@@ -17,6 +17,7 @@ from .rules import RED_INK, close_entries, entries_for, settlement_entries
 from .sync import corrections, pairs, post_entries, posted, posted_lines, resync, states
 
 PARTY = {"supplier_id", "customer_id"}
+RECOST_BATCH = 5000  # correction lines per write_vouchers call: written behind while the next batch is computed
 
 
 def _party(doc) -> dict:
@@ -36,7 +37,16 @@ def _line_items(lines, company_method: str) -> dict:
 
 def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None = None) -> list:
     """Post ``doc``: costing (if it moves stock), its lines with their results, its voucher, and
-    corrections of affected documents. ``lines`` are not saved yet: they are inserted with their results."""
+    corrections of affected documents. ``lines`` are not saved yet: they are inserted with their results.
+    A re-costing's big writes run behind the corrections being computed (core/sql.write_behind)."""
+    with write_behind():
+        vouchers = _apply(doc, lines, books, user, period)
+    if doc.type == "period_close" and grni.is_reversal(books.company):
+        vouchers += grni.close(doc, period, books, user)
+    return vouchers
+
+
+def _apply(doc, lines: list[DocumentLine], books, user, period: int | None) -> list:
     acc = books.accounts
     method = books.company.costing_method
     costing = None
@@ -52,6 +62,7 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
     insert_lines(lines)
     vouchers = []
     if doc.type == "period_close":
+        drain()  # the close's entries read the lines whose results the close gave
         entries = _close_entries(costing, acc, method) if costing else []
         when = month_end(period)
     elif doc.type == "count_settlement":
@@ -70,8 +81,6 @@ def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None =
         vouchers.append(v)
     if costing and costing.changed_docs:
         vouchers += correct(costing, doc, acc, user, method, grni.is_reversal(books.company))
-    if doc.type == "period_close" and grni.is_reversal(books.company):
-        vouchers += grni.close(doc, period, books, user)
     return vouchers
 
 
@@ -102,6 +111,7 @@ def _close_entries(costing, acc, method):
 def _checked_count_lines(count):
     from stockbook.core.errors import DocError
 
+    drain()  # a re-costing may still be writing the count's results (core/sql.write_behind)
     lines = list(DocumentLine.objects.filter(document=count).order_by("line_no"))
     for ln in lines:
         r = ln.result or {}
@@ -174,6 +184,8 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
         return []
     known, unknown = costing.changed_lines(doc_ids)
     unknown_keys = {k for k in costing.results if k[0] in unknown}
+    if unknown:
+        drain()  # their lines' new results are read back
     docs = _docs(sorted(unknown))
     lines = _lines(unknown_keys)
     old_lines: dict[int, list[_Line]] = {}
@@ -192,10 +204,23 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
     have = posted_lines(unknown_keys)
     rr = {}
     if reversal and any(d.type in grni.P_TYPES for d in docs.values()):  # 月初回冲: the company's cached flag
+        drain()
         rr = grni.reroute_of_docs(docs)
-    by_date: dict = {}
-    for i in sorted(docs):
+    memo = f"成本调整：{cause.ref} 引起的重新计价"
+    out, batch, size = [], [], 0
+    day, vlines = None, []
+    # date by date, the documents of a date in id order: each batch of vouchers is written (its lines behind,
+    # core/sql.write_behind) while the next is computed
+    for i in sorted(docs, key=lambda i: (docs[i].date, i)):
         d = docs[i]
+        if d.date != day:
+            if vlines:
+                batch.append(VoucherSpec(day, vlines, cause.pk, memo))
+                size += len(vlines)
+            if size >= RECOST_BATCH:
+                out += write_vouchers(batch, kind=Voucher.RECOST, user=user)
+                batch, size = [], 0
+            day, vlines = d.date, []
         red = d.type in RED_INK
         party, reroute = _party(d), rr.get(i, frozenset())
         entries = entries_for(d, lines.get(i, []), party, acc, items, reroute)
@@ -203,12 +228,14 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
             said = states(i, entries_for(d, old_lines[i], party, acc, items, reroute), red)
         else:
             said = have.get(i, {})
-        by_date.setdefault(d.date, []).extend(corrections(i, entries, said, red=red))
-    memo = f"成本调整：{cause.ref} 引起的重新计价"
-    specs = [VoucherSpec(day, vlines, cause.pk, memo) for day, vlines in sorted(by_date.items()) if vlines]
-    out = list(write_vouchers(specs, kind=Voucher.RECOST, user=user))
+        vlines += corrections(i, entries, said, red=red)
+    if vlines:
+        batch.append(VoucherSpec(day, vlines, cause.pk, memo))
+    out += write_vouchers(batch, kind=Voucher.RECOST, user=user)
     counts = sorted(i for i, d in docs.items() if d.type == "stock_count")  # a count with no changed line: nothing to settle again
     settlements = list(Document.objects.filter(type="count_settlement", ref_document_id__in=counts).order_by("id"))
+    if settlements:
+        drain()  # what their vouchers say now includes the correction lines just handed over
     have = posted([s.id for s in settlements])
     for s in settlements:
         count = s.ref_document

@@ -257,7 +257,7 @@ class Costing:
         with connection.cursor() as cur:
             if changed:
                 cur.executemany(f"UPDATE {table} SET value = %s, qty = %s, warehouse_id = %s, code = %s WHERE id = %s", changed)
-            update_rows(cur, table, ("id",), "value", revalued, pg_type="bigint")
+            update_rows(cur, table, ("id",), "value", revalued, pg_type="bigint", later=True)
             if delete_missing:
                 gone = [row for key, row in stored.items() if key not in seen]
                 if gone:
@@ -620,11 +620,11 @@ def _same_json(stored, text: str) -> bool:
 
 def update_results(rows):
     """Store the results of document lines — (document id, line no, result) — with one ``UPDATE … FROM
-    (VALUES …)`` per 500 lines (a replay may change tens of thousands)."""
+    (VALUES …)`` per 500 lines (a replay may change tens of thousands), behind if it can (core/sql.write_behind)."""
     dumps = json.dumps
     with connection.cursor() as cur:
         update_rows(cur, DocumentLine._meta.db_table, ("document_id", "line_no"), "result",
-                    [(d, ln, dumps(r)) for d, ln, r in rows], pg_type="jsonb")
+                    [(d, ln, dumps(r)) for d, ln, r in rows], pg_type="jsonb", later=True)
 
 
 def save_states(states):
