@@ -26,8 +26,9 @@ from django.db import connection
 MAX_PARAMS = 30000
 MAX_ROWS = 500
 LATER_ROWS = 500  # fewer rows than this are written at once even when ``later`` (not worth a hand-over)
-# the interpreter's thread switch interval inside ``write_behind`` (default 5 ms): a writer thread whose statement
-# is done waits that long for the lock while this thread computes; at 0.2 ms the two overlap (docs/benchmarks.md)
+# the interpreter's thread switch interval while a writer thread runs (default 5 ms): a writer whose statement is
+# done waits that long for the interpreter lock while this thread computes; at 0.2 ms the two overlap
+# (docs/benchmarks.md)
 SWITCH = 0.0002
 
 
@@ -96,6 +97,19 @@ class _Local(threading.local):
 
 
 _local = _Local()
+_switch = {"users": 0, "was": 0.005}
+_switch_lock = threading.Lock()
+
+
+def _fast_switch(delta: int):
+    """The short switch interval while any writer thread of the process runs (it is process-wide)."""
+    with _switch_lock:
+        if delta > 0 and _switch["users"] == 0:
+            _switch["was"] = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH)
+        _switch["users"] += delta
+        if delta < 0 and _switch["users"] == 0:
+            sys.setswitchinterval(_switch["was"])
 
 
 class _Writer:
@@ -113,6 +127,7 @@ class _Writer:
         if self.error is not None:  # the transaction is lost: stop here, not at the end of the block
             self.drain()
         if self.thread is None:
+            _fast_switch(+1)
             self.thread = threading.Thread(target=self._run, name="write-behind", daemon=True)
             self.thread.start()
         self.jobs.put((_qmark(sql) if self.qmark else sql, params))
@@ -148,6 +163,7 @@ class _Writer:
             self.jobs.put(None)
             self.thread.join()
             self.thread = None
+            _fast_switch(-1)
 
 
 @contextmanager
@@ -158,15 +174,12 @@ def write_behind():
         yield
         return
     writer = _local.writer = _Writer()
-    was = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH)
     try:
         yield
         writer.drain()
     finally:
         _local.writer = None
         writer.stop()
-        sys.setswitchinterval(was)
 
 
 def drain():

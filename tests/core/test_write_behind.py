@@ -90,3 +90,15 @@ def test_nested_blocks_share_the_outer_thread(table):
             _insert([(k, 1) for k in range(1, 1001)])
         assert sql._local.writer is outer  # the inner block leaves the outer one's writer alone
     assert _count(table) == (1000, 1000)
+
+
+def test_the_switch_interval_is_short_only_while_a_writer_runs(table):
+    import sys
+
+    before = sys.getswitchinterval()
+    with sql.write_behind():
+        _insert([(k, 1) for k in range(1, 11)])
+        assert sys.getswitchinterval() == before  # no thread yet
+        _insert([(k, 1) for k in range(11, 1011)])
+        assert sys.getswitchinterval() == pytest.approx(sql.SWITCH)  # kept in whole microseconds
+    assert sys.getswitchinterval() == before
