@@ -21,7 +21,9 @@ import threading
 from contextlib import contextmanager
 from functools import lru_cache
 
-from django.db import connection
+from django.db import connection, transaction
+
+from .sqlite import hold_valve, release_valve
 
 MAX_PARAMS = 30000
 MAX_ROWS = 500
@@ -126,7 +128,9 @@ class _Writer:
     def submit(self, sql: str, params: list):
         if self.error is not None:  # the transaction is lost: stop here, not at the end of the block
             self.drain()
-        if self.thread is None:
+        if self.thread is None:  # a big transaction: its commit is left without the valve's checkpoint (core/sqlite)
+            if hold_valve(connection):
+                transaction.on_commit(lambda: release_valve(connection))
             _fast_switch(+1)
             self.thread = threading.Thread(target=self._run, name="write-behind", daemon=True)
             self.thread.start()
@@ -177,6 +181,9 @@ def write_behind():
     try:
         yield
         writer.drain()
+    except BaseException:
+        release_valve(connection)  # no commit follows
+        raise
     finally:
         _local.writer = None
         writer.stop()

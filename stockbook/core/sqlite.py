@@ -7,16 +7,19 @@ WAL (PASSIVE: it never waits for, nor blocks, readers and writers) whenever it h
 and truncates it at exit. A small WAL also keeps page reads cheap (every read first looks the page up in the
 WAL's index): checking 10× a second at 1 MiB posted faster at a million moves than twice a second at 4 MiB,
 and not slower on a small file (docs/benchmarks.md). The connections' own automatic checkpoint stays as a safety valve at a much
-higher threshold (≈ 1 GiB), in case the thread cannot keep up. It runs inside the commit that crosses it: at
-≈ 100 MiB, the commit of a 补单 before 100,000 moves (≈ 200 MiB of WAL) spent 0.35 s copying pages back
-that the thread copies right after it (docs/benchmarks.md).
+higher threshold, in case the thread cannot keep up (under a steady stream of postings it does fire, and
+keeps the WAL, and so page reads, from growing: at 1 GiB posting at a million moves was 17 % slower). It runs
+inside the commit that crosses it: a 补单 before 100,000 moves writes ≈ 200 MiB of WAL, and its commit spent
+0.35 s copying pages back. So a transaction that knows it is big (core/sql.write_behind) holds the valve
+open until it ends, and the thread checkpoints right after it (docs/benchmarks.md).
 """
 import atexit
 import os
 import sqlite3
 import threading
 
-SAFETY_PAGES = 262144  # ≈ 1 GiB of WAL before a connection checkpoints by itself
+SAFETY_PAGES = 25000  # ≈ 100 MiB of WAL before a connection checkpoints by itself
+HELD_PAGES = 262144  # ≈ 1 GiB: the valve while a big transaction holds it
 WAL_LIMIT = 1024 * 1024  # the thread checkpoints once the WAL is bigger than this
 INTERVAL = 0.1  # seconds between looks at the WAL's size
 
@@ -77,6 +80,24 @@ def on_connection_created(sender, connection, **kwargs):
     with connection.cursor() as cur:
         cur.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
     ensure_checkpointer(connection.settings_dict["NAME"])
+
+
+def hold_valve(conn) -> bool:
+    """Raise the safety valve of ``conn`` (a Django connection) for the big transaction it is in; True if this
+    call raised it (the caller lowers it again when the transaction ends: ``release_valve``)."""
+    if conn.vendor != "sqlite" or getattr(conn, "valve_held", False) or not is_file_database(conn.settings_dict.get("NAME")):
+        return False
+    conn.connection.execute(f"PRAGMA wal_autocheckpoint={HELD_PAGES}")
+    conn.valve_held = True
+    return True
+
+
+def release_valve(conn):
+    """The safety valve back at ``SAFETY_PAGES`` (nothing if it was not held)."""
+    if getattr(conn, "valve_held", False):
+        conn.valve_held = False
+        if conn.connection is not None:
+            conn.connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
 
 
 @atexit.register

@@ -16,6 +16,7 @@ from django.utils import timezone
 from stockbook.core.errors import DocError
 from stockbook.core.jsonio import canonical
 from stockbook.core.money import JFloat
+from stockbook.core.sqlite import release_valve
 from stockbook.ledger.models import Account
 from stockbook.ledger.posting import Unbalanced, deferred
 
@@ -123,6 +124,7 @@ def _post_once(obj, books: Books, user, source) -> PostResult:
         return res
     except BaseException as e:
         books.clear()  # the cache may hold what the rolled-back transaction created
+        release_valve(connection)  # held by a big re-costing (core/sqlite.hold_valve): no commit lowers it
         if isinstance(e, IntegrityError) and "identity" in str(e):  # a concurrent client posted it first
             raise DocError("duplicate_ref", "编号已被其他用户同时占用") from e
         if isinstance(e, Unbalanced):  # a posting rule produced an unbalanced voucher: never write it

@@ -102,3 +102,23 @@ def test_the_switch_interval_is_short_only_while_a_writer_runs(table):
         _insert([(k, 1) for k in range(11, 1011)])
         assert sys.getswitchinterval() == pytest.approx(sql.SWITCH)  # kept in whole microseconds
     assert sys.getswitchinterval() == before
+
+
+def test_a_writer_holds_the_checkpoint_valve_until_the_transaction_ends(table, monkeypatch, django_capture_on_commit_callbacks):
+    calls = []
+    monkeypatch.setattr(sql, "hold_valve", lambda conn: calls.append("hold") or True)
+    monkeypatch.setattr(sql, "release_valve", lambda conn: calls.append("release"))
+    with django_capture_on_commit_callbacks(execute=True):
+        with sql.write_behind():
+            _insert([(k, 1) for k in range(1, 11)])
+            assert calls == []  # no thread, no valve
+            _insert([(k, 1) for k in range(11, 1011)])
+        assert calls == ["hold"]
+    assert calls == ["hold", "release"]  # at commit
+    calls.clear()
+    with pytest.raises(ValueError):
+        with transaction.atomic():
+            with sql.write_behind():
+                _insert([(k, 1) for k in range(2001, 3001)])
+                raise ValueError("a document error")
+    assert calls == ["hold", "release"]  # no commit: released at once
