@@ -70,6 +70,8 @@ def insert_rows(cur, head: str, rows: list, tail: str = "", later: bool = False)
     if not rows:
         return
     later = later and len(rows) >= LATER_ROWS
+    if later and not tail and _local.writer is not None and _local.writer.copy:
+        return _local.writer.submit_copy(head, rows)
     step = max(1, min(MAX_ROWS, MAX_PARAMS // len(rows[0])))
     for i in range(0, len(rows), step):
         sql, params = values(rows[i:i + step])
@@ -84,6 +86,8 @@ def update_rows(cur, table: str, keys: tuple[str, ...], column: str, rows: list,
     if not rows:
         return
     later = later and len(rows) >= LATER_ROWS
+    if later and pg_type and _local.writer is not None and _local.writer.copy:
+        return _local.writer.submit_update(table, keys, column, rows, pg_type)
     cast = f"::{pg_type}" if pg_type and connection.vendor == "postgresql" else ""
     width = len(keys) + 1
     match = " AND ".join(f"{table}.{k} = v.column{n}" for n, k in enumerate(keys, 1))
@@ -121,6 +125,10 @@ class _Writer:
     def __init__(self):
         self.raw = connection.connection  # the driver's connection, inside the caller's transaction
         self.qmark = connection.vendor == "sqlite"
+        # PostgreSQL: plain inserts go by COPY (the driver parses a statement of thousands of placeholders
+        # in Python, holding the interpreter lock: 3 s for 83,274 correction lines)
+        self.copy = connection.vendor == "postgresql"
+        self.temps = 0
         self.jobs: queue.Queue = queue.Queue()
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
@@ -136,6 +144,23 @@ class _Writer:
             self.thread.start()
         self.jobs.put((_qmark(sql) if self.qmark else sql, params))
 
+    def submit_copy(self, head: str, rows: list):
+        """``head`` (``INSERT INTO t (a, b)``) ``rows`` as a PostgreSQL COPY."""
+        assert head.startswith("INSERT INTO ")
+        self.submit("COPY " + head[len("INSERT INTO "):] + " FROM STDIN", _CopyRows(rows))
+
+    def submit_update(self, table: str, keys: tuple[str, ...], column: str, rows: list, pg_type: str):
+        """``update_rows`` on PostgreSQL: the rows copied into a temporary table (integer keys, the value of
+        type ``pg_type``), then one ``UPDATE … FROM`` it."""
+        self.temps += 1
+        tmp = f"sb_write_behind_{self.temps}"
+        cols = ", ".join(f"k{n} bigint" for n in range(1, len(keys) + 1))
+        self.submit(f"CREATE TEMPORARY TABLE {tmp} ({cols}, v {pg_type}) ON COMMIT DROP", [])
+        self.submit(f"COPY {tmp} FROM STDIN", _CopyRows(rows))
+        match = " AND ".join(f"{table}.{k} = u.k{n}" for n, k in enumerate(keys, 1))
+        self.submit(f"UPDATE {table} SET {column} = u.v FROM {tmp} u WHERE {match}", [])
+        self.submit(f"DROP TABLE {tmp}", [])
+
     def _run(self):
         cur = self.raw.cursor()
         try:
@@ -145,7 +170,13 @@ class _Writer:
                     if job is None:
                         return
                     if self.error is None:
-                        cur.execute(*job)
+                        sql, params = job
+                        if isinstance(params, _CopyRows):
+                            with cur.copy(sql) as copy:
+                                for row in params:
+                                    copy.write_row(row)
+                        else:
+                            cur.execute(sql, params)
                 except BaseException as e:  # kept for the caller's thread (drain)
                     self.error = e
                 finally:
@@ -168,6 +199,10 @@ class _Writer:
             self.thread.join()
             self.thread = None
             _fast_switch(-1)
+
+
+class _CopyRows(list):
+    """The rows of a COPY job."""
 
 
 @contextmanager

@@ -122,3 +122,12 @@ def test_a_writer_holds_the_checkpoint_valve_until_the_transaction_ends(table, m
                 _insert([(k, 1) for k in range(2001, 3001)])
                 raise ValueError("a document error")
     assert calls == ["hold", "release"]  # no commit: released at once
+
+
+def test_big_updates_run_behind(table):
+    _insert([(k, 1) for k in range(1, 1201)], later=False)
+    with sql.write_behind():
+        with connection.cursor() as cur:
+            sql.update_rows(cur, "wb_t", ("k",), "v", [(k, k % 5) for k in range(1, 1001)], pg_type="bigint", later=True)
+            assert sql._local.writer.thread is not None
+    assert _count(table) == (1200, sum(k % 5 for k in range(1, 1001)) + 200)
