@@ -576,10 +576,10 @@ def save_open_lines(books: dict, new_doc: int | None = None):
                 cur.execute(f"SELECT kind, line_key, data FROM {table} WHERE item_id = %s", [item_id])
                 stored = {(kind, key): data for kind, key, data in cur.fetchall()}
             want = open_line_rows(book)  # rows of lines the book has not seen (closed before its snapshot) stay
-            for kind, store in (("r", book.rl), ("d", book.dl)):
-                for key in sorted(store.data):
-                    if (kind, key) not in want and (kind, key) in stored:
-                        deletes.append((item_id, kind, key))
+            data = {"r": book.rl.data, "d": book.dl.data}
+            # a stored row of a line the book holds as its document line says (the book holds 100,000s of lines,
+            # the item a few rows: look from the rows' side)
+            deletes += [(item_id, kind, key) for kind, key in sorted(stored) if key in data[kind] and (kind, key) not in want]
             for k in sorted(want):
                 data = json.dumps(want[k])
                 if not _same_json(stored.get(k), data):
