@@ -72,6 +72,7 @@ def _apply(doc, lines: list[DocumentLine], books, user, period: int | None) -> l
     else:
         rr = frozenset()
         if doc.type in grni.P_TYPES and grni.is_reversal(books.company):  # 月初回冲: one cached company flag
+            drain()  # it reads the referenced lines
             rr = grni.reroute(doc.type, doc.date, {ln.line_no: (ln.ref_document_id, ln.ref_line) for ln in lines})
         entries = entries_for(doc, lines, _party(doc), acc, _line_items(lines, method), rr)
         when = doc.date
