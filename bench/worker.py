@@ -7,6 +7,7 @@
     python -m bench.worker stock-post --db URL --history-docs N --items I --warehouses W --post-docs M [--profile F]
     python -m bench.worker stock-concurrent --db URL --clients K --docs M --items I
     python -m bench.worker stock-backdate|stock-revalue --db URL [--profile F]
+    python -m bench.worker stock-pgcopy --db POSTGRESQL_URL --source SQLITE_FILE   (migrates, then copies the books in)
     python -m bench.worker stock-report --db URL --name stock-balance|reconcile [--repeat K] [--profile F]
 
 Prints progress on stderr and one JSON object, the result, as the last line of stdout.
@@ -57,6 +58,9 @@ def main(argv=None):
         p = sub.add_parser(name)
         p.add_argument("--db", required=True)
         p.add_argument("--profile")
+    p = sub.add_parser("stock-pgcopy")
+    p.add_argument("--db", required=True)
+    p.add_argument("--source", required=True)
     p = sub.add_parser("stock-report")
     p.add_argument("--db", required=True)
     p.add_argument("--name", choices=("stock-balance", "reconcile"), required=True)
@@ -109,6 +113,13 @@ def _stock(args) -> dict:
         return stock.post_rate(args.history_docs, args.items, args.warehouses, args.post_docs, profile=args.profile)
     if args.cmd == "stock-concurrent":
         return stock.concurrent(args.db, args.clients, args.docs, args.items)
+    if args.cmd == "stock-pgcopy":
+        from django.db import connection
+
+        from .pgcopy import copy_into
+
+        connection.close()
+        return copy_into(args.source, args.db)
     if args.cmd == "stock-backdate":
         return stock.backdate(profile=args.profile)
     if args.cmd == "stock-revalue":
