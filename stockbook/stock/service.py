@@ -33,7 +33,8 @@ class Costing:
         self.changed_docs: set[int] = set()  # other documents whose line results changed
         self.close_lines: list[tuple] = []  # (item id, issue doc id, line, result) costed by a close
         self._pending_moves: list[tuple] = []  # (item id, Move) to insert, all at once
-        self._loaded: list[tuple[int, dict]] = []  # (item id, {(doc id, line): StoredLine}) read by each replay
+        self._loaded: list[dict] = []  # {(doc id, line): StoredLine} read by each replay
+        self._changed: dict[tuple, tuple] = {}  # (doc id, line) → (item id, StoredLine): a replayed line whose result changed
 
     # -- entry -------------------------------------------------------------------------------
     def run(self, events_by_item: dict[int, list[E.Event]]):
@@ -117,10 +118,13 @@ class Costing:
             self._collect(item_id, ev, out)
             if ev.kind == E.CLOSE:
                 self._snapshot(item_id, ev.period, book)
-        for key, res in list(self.results.items()):
-            if key[0] != self.doc.id and key in stored_results and stored_results[key].result != res:
+        results = self.results
+        for key, b in stored_results.items():  # this item's lines (not every result of the run so far)
+            res = results.get(key)
+            if res is not None and key[0] != self.doc.id and b.result != res:
                 self.changed_docs.add(key[0])
-        self._loaded.append((item_id, stored_results))
+                self._changed[key] = (item_id, b)
+        self._loaded.append(stored_results)
         stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
         self._sync_moves(item_id, moves, stored, delete_missing=True)
         return book
@@ -131,22 +135,18 @@ class Costing:
         (their lines' vouchers must be read)."""
         known: dict[int, list] = {}
         unknown: set[int] = set()
-        loaded, results = self._loaded, self.results
-        for k in sorted(k for k in results if k[0] in doc_ids):
+        for k in sorted(k for k in self.results if k[0] in doc_ids):
             i = k[0]
             if i in unknown:
                 continue
-            for item_id, stored in loaded:
-                b = stored.get(k)
-                if b is not None:
-                    break
-            else:
+            hit = self._changed.get(k)
+            if hit is None and not any(k in stored for stored in self._loaded):
                 unknown.add(i)
                 known.pop(i, None)
                 continue
             changed = known.setdefault(i, [])
-            if b.result != results[k]:
-                changed.append((k, item_id, b))
+            if hit is not None:
+                changed.append((k, *hit))
         return known, unknown
 
     # -- bookkeeping ---------------------------------------------------------------------------
