@@ -39,11 +39,9 @@ def frac_parse(s: str) -> Fraction | None:
 def line_event(kind: str, day: str, clock: str, doc_id: int, period: int, line_no: int, wh, to_wh, qty, amount,
                ref_doc, ref_line, unit_cost) -> E.Event:
     """The costing event of one document line (``day``/``clock`` in ISO form: the move order key)."""
-    return E.Event(
-        key=(day, clock, doc_id, line_no), kind=kind, doc=doc_id, line=line_no, period=period,
-        wh=wh, qty=qty or 0, amount=amount or 0, ref=f"{ref_doc}:{ref_line}" if ref_doc else None, to=to_wh,
-        unit_cost=frac_parse(unit_cost),
-    )
+    # positional: a replay builds 100,000s (key, kind, doc, line, period, wh, qty, amount, ref, to, unit_cost)
+    return E.Event((day, clock, doc_id, line_no), kind, doc_id, line_no, period, wh, qty or 0, amount or 0,
+                   f"{ref_doc}:{ref_line}" if ref_doc else None, to_wh, frac_parse(unit_cost) if unit_cost else None)
 
 
 def events_of(doc, lines) -> dict[int, list[E.Event]]:

@@ -16,13 +16,16 @@ from django.utils import timezone
 
 from stockbook.core.errors import DocError
 from stockbook.core.runtime import gc_paused
-from stockbook.core.sql import insert_rows, update_rows
+from stockbook.core.sql import drain, insert_rows, update_rows
 from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
 
 from . import engine as E
 from .events import KINDS, line_event, month_end
 from .models import ItemState, MonthlyClose, OpenLine, Snapshot, StockMove, StockPeriod
+
+
+SYNC_MOVES = 10000  # a replay hands its moves' new values over this many moves at a time
 
 
 class Costing:
@@ -97,7 +100,7 @@ class Costing:
         others = [m for m in moves if m.doc != self.doc.id]  # a close giving costs to pending issues
         if others:
             stored = self._stored_moves(item_id, {m.doc for m in others})
-            self._sync_moves(item_id, others, stored, delete_missing=False)
+            self._sync_moves(item_id, others, stored)
 
     # -- backdated: replay from the last snapshot ----------------------------------------------
     def _replay(self, item_id, method, new_events):
@@ -111,13 +114,22 @@ class Costing:
         events = sorted(list(new_events) + loaded, key=lambda e: e.key)
         if any(e.kind in E.RED_KINDS for e in events):
             book.track_red()
-        moves = []
+        # the stored moves are read first, and the moves' new values handed over part by part as the book
+        # runs: their writing (core/sql.write_behind) overlaps the rest of the replay
+        stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
+        seen, deltas, moves = set(), [], []
         for ev in events:
             out = book.apply(ev)
-            moves.extend(out.moves)
+            moves += out.moves
             self._collect(item_id, ev, out)
             if ev.kind == E.CLOSE:
                 self._snapshot(item_id, ev.period, book)
+            if len(moves) >= SYNC_MOVES:
+                deltas += self._sync_values(item_id, moves, stored, seen)
+                moves = []
+        deltas += self._sync_values(item_id, moves, stored, seen)
+        deltas += self._delete_gone(stored, seen)
+        add_to_periods(item_id, deltas)
         results = self.results
         for key, b in stored_results.items():  # this item's lines (not every result of the run so far)
             res = results.get(key)
@@ -125,8 +137,6 @@ class Costing:
                 self.changed_docs.add(key[0])
                 self._changed[key] = (item_id, b)
         self._loaded.append(stored_results)
-        stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
-        self._sync_moves(item_id, moves, stored, delete_missing=True)
         return book
 
     def changed_lines(self, doc_ids) -> tuple[dict, set]:
@@ -181,7 +191,8 @@ class Costing:
     def _save_results(self):
         """Store the new results of other documents' lines (the new document's lines are inserted with
         theirs by the caller)."""
-        keys = [k for k in self.results if k[0] != self.doc.id and k[0] in self.changed_docs]
+        changed = self.changed_docs - {self.doc.id}
+        keys = [k for k in self.results if k[0] in changed]
         if not keys:
             return
         update_results([(k[0], k[1], self.results[k]) for k in sorted(keys)])
@@ -234,10 +245,14 @@ class Costing:
                       for item_id, m in self._pending_moves], self.user)
         self._pending_moves = []
 
-    def _sync_moves(self, item_id, moves, stored: dict, delete_missing: bool):
-        """Make the stored moves equal the costed ones: update changed values, insert new, delete gone."""
+    def _sync_moves(self, item_id, moves, stored: dict):
+        """Make the stored moves of ``moves`` equal the costed ones (update changed values, insert new)."""
+        add_to_periods(item_id, self._sync_values(item_id, moves, stored, set()))
+
+    def _sync_values(self, item_id, moves, stored: dict, seen: set) -> list:
+        """``_sync_moves`` without the StockPeriod rows: returns their deltas (warehouse, date, qty, value), and
+        adds the keys of ``moves`` to ``seen``. The new values are written behind (core/sql.write_behind)."""
         new, changed, revalued, deltas = [], [], [], []
-        seen = set()
         for m in moves:
             key = (m.doc, m.line, m.sub)
             seen.add(key)
@@ -253,19 +268,25 @@ class Costing:
             elif value != m.value:  # the usual change: only the value (no index entry to rewrite)
                 deltas.append((wh, day, 0, (m.value or 0) - (value or 0)))
                 revalued.append((pk, m.value))
+            row[1], row[3:6] = m.wh, (m.code, m.qty, m.value)  # the run may give the same move again (a close)
         table = StockMove._meta.db_table
         with connection.cursor() as cur:
-            if changed:
+            if changed:  # rare (a count's difference, say): after what was handed over, in order
+                drain()
                 cur.executemany(f"UPDATE {table} SET value = %s, qty = %s, warehouse_id = %s, code = %s WHERE id = %s", changed)
             update_rows(cur, table, ("id",), "value", revalued, pg_type="bigint", later=True)
-            if delete_missing:
-                gone = [row for key, row in stored.items() if key not in seen]
-                if gone:
-                    deltas += [(wh, day, -qty, -(value or 0)) for _, wh, day, _, qty, value in gone]
-                    cur.executemany(f"DELETE FROM {table} WHERE id = %s", [(row[0],) for row in gone])
-        add_to_periods(item_id, deltas)
         if new:
             self._insert_moves(item_id, new)
+        return deltas
+
+    def _delete_gone(self, stored: dict, seen: set) -> list:
+        """Delete the stored moves a replay no longer made (not in ``seen``); their StockPeriod deltas."""
+        gone = [row for key, row in stored.items() if key not in seen]
+        if not gone:
+            return []
+        with connection.cursor() as cur:
+            cur.executemany(f"DELETE FROM {StockMove._meta.db_table} WHERE id = %s", [(row[0],) for row in gone])
+        return [(wh, day, -qty, -(value or 0)) for _, wh, day, _, qty, value in gone]
 
 
 def lock_states(item_ids) -> list[ItemState]:
@@ -356,13 +377,12 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
         sql += " AND l.document_id <> %s"
         params.append(exclude_doc)
     events, stored = [], {}
-    loads = json.loads
     iso: dict = {}  # date or time value → (ISO text, period): a replay meets each date many times
     with connection.cursor() as cur:
         cur.execute(sql, params)
         while rows := cur.fetchmany(5000):
-            for row in rows:
-                typ, day, clock, doc_id, line_no, wh, to_wh, qty, amount, ref_doc, ref_line, unit_cost, res, tax, sup, cus = row
+            for row, res in zip(rows, json_values([row[12] for row in rows])):
+                typ, day, clock, doc_id, line_no, wh, to_wh, qty, amount, ref_doc, ref_line, unit_cost, _, tax, sup, cus = row
                 d = iso.get(day)
                 if d is None:
                     dd = _day(day)
@@ -372,11 +392,21 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
                     c = iso[clock] = (_clock(clock).isoformat(), 0)
                 events.append(line_event(KINDS[typ], d[0], c[0], doc_id, d[1], line_no, wh, to_wh, qty, amount,
                                          ref_doc, ref_line, unit_cost))
-                stored[(doc_id, line_no)] = StoredLine(loads(res) if isinstance(res, str) else res, row)
+                stored[(doc_id, line_no)] = StoredLine(res, row)
     if with_closes:
         events += [e for e in (closes if closes is not None else closed_period_events()) if after is None or e.period > after]
     events.sort(key=lambda e: e.key)
     return events, stored
+
+
+def json_values(values: list) -> list:
+    """Stored JSON texts (None: NULL) → their values, parsed in one call: on a small object most of
+    ``json.loads``'s time is its fixed cost per call (100,000 results: 0.06 s against 0.26 s). Values a driver
+    parsed already are kept."""
+    try:
+        return json.loads("[" + ",".join([v or "null" for v in values]) + "]")
+    except TypeError:  # not all text
+        return [json.loads(v) if isinstance(v, str) else v for v in values]
 
 
 def add_to_periods(item_id: int, deltas):

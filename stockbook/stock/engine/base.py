@@ -149,6 +149,7 @@ class ItemBook:
         self.rebuild = {k: loaders[k] for k in ("R", "D", "I") if k in loaders}
         self.blue: dict[str, dict] = {}  # blue invoice lines seen in this run: {key: {r, q, P, rq, rp}}
         self.track = False
+        self._on: dict = {}  # event kind → its handler (bound once, not looked up per event)
         self.load(s)
 
     def track_red(self, on: bool = True):
@@ -175,9 +176,12 @@ class ItemBook:
 
     # -- dispatch ----------------------------------------------------------------------------
     def apply(self, ev: Event) -> Outcome:
-        out = Outcome()
+        out = Outcome({}, [])
         self._sub = 0
-        getattr(self, f"on_{ev.kind}")(ev, out)
+        on = self._on.get(ev.kind)
+        if on is None:
+            on = self._on[ev.kind] = getattr(self, f"on_{ev.kind}")
+        on(ev, out)
         if ev.kind != CLOSE:
             self.last = ev.key
         return out
