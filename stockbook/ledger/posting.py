@@ -56,7 +56,6 @@ _VOUCHER_COLUMNS = ("word", "period", "number", "date", "kind", "memo", "documen
                    "created_by_id", "created_at")
 _LINE_COLUMNS = ("voucher_id", "line_no", "account_id", "debit", "credit", "summary", "date", "period", "customer_id",
                  "supplier_id", "item_id", "warehouse_id", "department_id", "document_id", "doc_line")
-_DIMS = ("customer_id", "supplier_id", "item_id", "warehouse_id", "department_id")
 
 
 def _check_balance(lines: list[VLine]) -> int:
@@ -187,8 +186,14 @@ def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher
 
 def _line_rows(voucher_id: int, day, period: int, lines: list[VLine], memo: str, owner: int | None) -> list[tuple]:
     """The VoucherLine rows (in ``_LINE_COLUMNS`` order) of one voucher; ``day`` already adapted."""
-    return [(voucher_id, i, ln.account_id, ln.debit, ln.credit, (ln.summary or memo)[:500], day, period,
-             *(ln.dims.get(k) for k in _DIMS), ln.source or owner, ln.doc_line) for i, ln in enumerate(lines, 1)]
+    memo = memo[:500]
+    rows = []
+    for i, ln in enumerate(lines, 1):
+        dim = ln.dims.get
+        rows.append((voucher_id, i, ln.account_id, ln.debit, ln.credit, ln.summary[:500] if ln.summary else memo, day, period,
+                     dim("customer_id"), dim("supplier_id"), dim("item_id"), dim("warehouse_id"), dim("department_id"),
+                     ln.source or owner, ln.doc_line))
+    return rows
 
 
 def _insert_lines(rows: list[tuple], later: bool = False):
@@ -228,11 +233,13 @@ class VoucherRef:
         return self.display_number
 
 
-def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记", user=None) -> list[VoucherRef]:
+def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记", user=None, turnover: dict | None = None) -> list[VoucherRef]:
     """Many vouchers at once (re-costing corrections): the same rows ``write_voucher`` writes one by one —
     numbers taken per month in one upsert, vouchers and lines in multi-row statements, period balances summed
     per account; the lines behind if they can be (core/sql.write_behind). Returns the vouchers in the order of
-    ``specs``."""
+    ``specs``. ``turnover``: the period balances are not written but their lines added to it ({period:
+    lines}), for a caller writing many batches to write once (``add_turnovers``): a statement of this thread
+    waits for the writer thread's statement to end."""
     if not specs:
         return []
     for sp in specs:
@@ -266,14 +273,15 @@ def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记",
             for number, vid in cur.fetchall():
                 ids[(period, number)] = vid
     line_rows = []
-    turnover: dict[int, list[VLine]] = {}
+    mine = turnover is None
+    turnover = {} if mine else turnover
     for i, sp in enumerate(specs):
         period = numbers[i][0]
         line_rows += _line_rows(ids[numbers[i]], ops.adapt_datefield_value(sp.when), period, sp.lines, sp.memo, sp.document_id)
         turnover.setdefault(period, []).extend(sp.lines)
     _insert_lines(line_rows, later=True)
-    for period, lines in sorted(turnover.items()):
-        add_turnover(period, lines)
+    if mine:
+        add_turnovers(turnover)
     return [VoucherRef(ids[numbers[i]], word, numbers[i][0], numbers[i][1], sp.when, kind, sp.document_id)
             for i, sp in enumerate(specs)]
 
@@ -315,7 +323,12 @@ def _turnover_rows(turnover: dict[int, list[VLine]]) -> tuple[list[tuple], list[
 def add_turnover(period: int, lines: list[VLine]):
     """Add the lines' debit/credit to the month's PeriodBalance rows (one upsert per account) and to the
     parties' PartyBalance rows."""
-    pb, pp = _turnover_rows({period: lines})
+    add_turnovers({period: lines})
+
+
+def add_turnovers(turnover: dict[int, list[VLine]]):
+    """``add_turnover`` for the lines of many months ({period: lines}): one upsert per table."""
+    pb, pp = _turnover_rows(turnover)
     with connection.cursor() as cur:
         insert_rows(cur, _PB_HEAD, pb, _PB_TAIL)
         insert_rows(cur, _PP_HEAD, pp, _PP_TAIL)

@@ -5,7 +5,7 @@ from django.db import connection
 from stockbook.core.runtime import gc_paused
 from stockbook.core.sql import drain, insert_rows, write_behind
 from stockbook.ledger.models import Voucher
-from stockbook.ledger.posting import VoucherSpec, write_vouchers
+from stockbook.ledger.posting import VoucherSpec, add_turnovers, write_vouchers
 from stockbook.masterdata.models import Item
 from stockbook.stock.events import STOCK_TYPES, close_event, events_of, month_end
 from stockbook.stock.models import ItemState
@@ -14,7 +14,7 @@ from stockbook.stock.service import Costing
 from . import grni
 from .models import Document, DocumentLine
 from .rules import RED_INK, close_entries, entries_for, settlement_entries
-from .sync import corrections, pairs, post_entries, posted, posted_lines, resync, states
+from .sync import changes, corrections, pairs, post_entries, posted, posted_lines, resync
 
 PARTY = {"supplier_id", "customer_id"}
 RECOST_BATCH = 5000  # correction lines per write_vouchers call: written behind while the next batch is computed
@@ -208,8 +208,9 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
         drain()
         rr = grni.reroute_of_docs(docs)
     memo = f"成本调整：{cause.ref} 引起的重新计价"
-    out, batch, size = [], [], 0
+    out, batch, size, turnover = [], [], 0, {}  # the period balances written once, at the end
     day, vlines = None, []
+    parties: dict[tuple, dict] = {}  # one party dict per supplier/customer (read only)
     # date by date, the documents of a date in id order: each batch of vouchers is written (its lines behind,
     # core/sql.write_behind) while the next is computed
     for i in sorted(docs, key=lambda i: (docs[i].date, i)):
@@ -219,20 +220,23 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
                 batch.append(VoucherSpec(day, vlines, cause.pk, memo))
                 size += len(vlines)
             if size >= RECOST_BATCH:
-                out += write_vouchers(batch, kind=Voucher.RECOST, user=user)
+                out += write_vouchers(batch, kind=Voucher.RECOST, user=user, turnover=turnover)
                 batch, size = [], 0
             day, vlines = d.date, []
         red = d.type in RED_INK
-        party, reroute = _party(d), rr.get(i, frozenset())
+        party = parties.get((d.supplier_id, d.customer_id))
+        if party is None:
+            party = parties[(d.supplier_id, d.customer_id)] = _party(d)
+        reroute = rr.get(i, frozenset())
         entries = entries_for(d, lines.get(i, []), party, acc, items, reroute)
         if i in old_lines:
-            said = states(i, entries_for(d, old_lines[i], party, acc, items, reroute), red)
+            vlines += changes(i, entries, entries_for(d, old_lines[i], party, acc, items, reroute), red=red)
         else:
-            said = have.get(i, {})
-        vlines += corrections(i, entries, said, red=red)
+            vlines += corrections(i, entries, have.get(i, {}), red=red)
     if vlines:
         batch.append(VoucherSpec(day, vlines, cause.pk, memo))
-    out += write_vouchers(batch, kind=Voucher.RECOST, user=user)
+    out += write_vouchers(batch, kind=Voucher.RECOST, user=user, turnover=turnover)
+    add_turnovers(turnover)
     counts = sorted(i for i, d in docs.items() if d.type == "stock_count")  # a count with no changed line: nothing to settle again
     settlements = list(Document.objects.filter(type="count_settlement", ref_document_id__in=counts).order_by("id"))
     if settlements:
