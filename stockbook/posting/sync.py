@@ -136,12 +136,17 @@ def posted_lines(keys) -> dict[int, dict]:
     return out
 
 
+def _order(key: tuple) -> tuple:
+    """The order of correction lines: by source document, document line (the document's own first), account."""
+    return key[0], key[1] or 0, key[2]
+
+
 def corrections(owner_id: int, entries: list[Entry], have: dict, red: bool = False) -> list[VLine]:
     """The voucher lines that make what ``have`` says equal ``entries``: red ink on the side of the lines
     they correct, new lines where an amount changes side; [] if nothing changes."""
     want = _net(owner_id, entries)
     items = []
-    for key in sorted(set(want) | set(have), key=lambda k: (k[0], k[1] or 0, k[2])):
+    for key in sorted(set(want) | set(have), key=_order):
         a, dims = want.get(key, (0, None))
         d_want, c_want = sides(a, red)
         d_have, c_have, hdims = have[key] if key in have else (0, 0, {})
@@ -174,7 +179,10 @@ def changes(owner_id: int, entries: list[Entry], old_entries: list[Entry], red: 
             n[0] += e.amount
             n[2] = e.dims
     lines = []
-    for key in sorted((k for k, n in net.items() if n[0] != n[1]), key=lambda k: (k[0], k[1] or 0, k[2])):
+    keys = [k for k, n in net.items() if n[0] != n[1]]
+    if len(keys) > 1:
+        keys.sort(key=_order)
+    for key in keys:
         a, b, dims = net[key]
         d_want, c_want = sides(a, red)
         d_have, c_have = sides(b, red)
