@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 from stockbook.core import sql
 from stockbook.core.errors import DocError
 from stockbook.posting.service import post
+from stockbook.stock import service
 from tests.conftest import COMPANY
 
 from .helpers import recon, stock, tb
@@ -577,11 +578,12 @@ def test_random_streams_keep_the_books(method, opening, actions):
 @settings(SETTINGS, max_examples=max(1, SETTINGS.max_examples // 2))
 @given(opening=OPENING, actions=STREAM)
 def test_random_streams_keep_the_books_with_every_write_behind(method, opening, actions):
-    """The same with every ``later`` write handed to the write-behind thread (core/sql.write_behind): a 补单's big
-    writes take that path; these streams are too small to reach it otherwise."""
-    was = sql.LATER_ROWS
-    sql.LATER_ROWS = 1
+    """The same with every ``later`` write handed to the write-behind thread (core/sql.write_behind), and a
+    replay's move values handed over every two moves (stock/service.SYNC_MOVES): a 补单's big writes take
+    that path; these streams are too small to reach it otherwise."""
+    was = sql.LATER_ROWS, service.SYNC_MOVES
+    sql.LATER_ROWS, service.SYNC_MOVES = 1, 2
     try:
         run_example(method, opening, actions)
     finally:
-        sql.LATER_ROWS = was
+        sql.LATER_ROWS, service.SYNC_MOVES = was
