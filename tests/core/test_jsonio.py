@@ -27,6 +27,7 @@ def test_parse_many_reads_what_json_loads_reads(values):
 def test_parse_many_reads_null_and_keeps_values_a_driver_parsed():
     assert parse_many(['{"cost": 5}', None, "[1, 2]"]) == [{"cost": 5}, None, [1, 2]]
     assert parse_many(['{"cost": 5}', {"cost": 6}, None]) == [{"cost": 5}, {"cost": 6}, None]
+    assert parse_many([{}, None]) == [{}, None]  # an empty value a driver parsed is not read as NULL
     assert parse_many([]) == []
 
 
