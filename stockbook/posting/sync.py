@@ -145,17 +145,22 @@ def corrections(owner_id: int, entries: list[Entry], have: dict, red: bool = Fal
     """The voucher lines that make what ``have`` says equal ``entries``: red ink on the side of the lines
     they correct, new lines where an amount changes side; [] if nothing changes."""
     want = _net(owner_id, entries)
-    items = []
+    lines: list[VLine] = []
     for key in sorted(set(want) | set(have), key=_order):
         a, dims = want.get(key, (0, None))
-        d_want, c_want = sides(a, red)
         d_have, c_have, hdims = have[key] if key in have else (0, 0, {})
-        dims = dims if dims is not None else hdims
-        if d_want != d_have:
-            items.append((key, (d_want - d_have, 0, dims)))
-        if c_want != c_have:
-            items.append((key, (0, c_want - c_have, dims)))
-    return _vlines(items)
+        _append_difference(lines, key, sides(a, red), (d_have, c_have), dims if dims is not None else hdims)
+    return lines
+
+
+def _append_difference(lines: list[VLine], key: tuple, want: tuple[int, int], have: tuple[int, int], dims: dict):
+    """Append the lines that take ``key``'s (debit, credit) from ``have`` to ``want``: a difference on each side
+    (red ink where it is negative), so a side that changes gets a line of its own."""
+    source, doc_line, account_id = key
+    if want[0] != have[0]:
+        lines.append(VLine(account_id, want[0] - have[0], 0, "", doc_line, dims, source))
+    if want[1] != have[1]:
+        lines.append(VLine(account_id, 0, want[1] - have[1], "", doc_line, dims, source))
 
 
 def changes(owner_id: int, entries: list[Entry], old_entries: list[Entry], red: bool = False) -> list[VLine]:
@@ -184,13 +189,7 @@ def changes(owner_id: int, entries: list[Entry], old_entries: list[Entry], red: 
         keys.sort(key=_order)
     for key in keys:
         a, b, dims = net[key]
-        d_want, c_want = sides(a, red)
-        d_have, c_have = sides(b, red)
-        source, doc_line, account_id = key
-        if d_want != d_have:
-            lines.append(VLine(account_id, d_want - d_have, 0, "", doc_line, dims, source))
-        if c_want != c_have:
-            lines.append(VLine(account_id, 0, c_want - c_have, "", doc_line, dims, source))
+        _append_difference(lines, key, sides(a, red), sides(b, red), dims)
     return lines
 
 
