@@ -38,8 +38,10 @@ def _line_items(lines, company_method: str) -> dict:
 def apply(doc, lines: list[DocumentLine], books, user=None, period: int | None = None) -> list:
     """Post ``doc``: costing (if it moves stock), its lines with their results, its voucher, and
     corrections of affected documents. ``lines`` are not saved yet: they are inserted with their results.
-    A re-costing's big writes run behind the corrections being computed (core/sql.write_behind)."""
-    with write_behind():
+    A re-costing's big writes run behind the corrections being computed (core/sql.write_behind). The collector
+    is paused until the run's objects are gone: re-enabled between the replay and the corrections, its first
+    collection walked the hundreds of thousands of results and lines still alive (≈ 0.1 s, core/runtime.py)."""
+    with gc_paused(), write_behind():
         vouchers = _apply(doc, lines, books, user, period)
     if doc.type == "period_close" and grni.is_reversal(books.company):
         vouchers += grni.close(doc, period, books, user)
@@ -184,7 +186,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
     if not doc_ids:
         return []
     known, unknown = costing.changed_lines(doc_ids)
-    unknown_keys = {k for k in costing.results if k[0] in unknown}
+    unknown_keys = {k for k in costing.results if k[0] in unknown} if unknown else set()
     if unknown:
         drain()  # their lines' new results are read back
     docs = _docs(sorted(unknown))

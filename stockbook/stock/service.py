@@ -37,8 +37,10 @@ class Costing:
         self.changed_docs: set[int] = set()  # other documents whose line results changed
         self.close_lines: list[tuple] = []  # (item id, issue doc id, line, result) costed by a close
         self._pending_moves: list[tuple] = []  # (item id, Move) to insert, all at once
-        self._loaded: list[dict] = []  # {(doc id, line): StoredLine} read by each replay
         self._changed: dict[tuple, tuple] = {}  # (doc id, line) → (item id, StoredLine): a replayed line whose result changed
+        self._fresh: list[tuple] = []  # keys given a result and not yet settled by a replay's hand-over
+        self._written: dict[tuple, dict] = {}  # (doc id, line) → the result handed over for it during a replay
+        self._unread: set[tuple] = set()  # keys given a result that no replay read (set by _save_results)
 
     # -- entry -------------------------------------------------------------------------------
     def run(self, events_by_item: dict[int, list[E.Event]]):
@@ -118,7 +120,7 @@ class Costing:
         # the stored moves are read first, and the moves' new values handed over part by part as the book
         # runs: their writing (core/sql.write_behind) overlaps the rest of the replay
         stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
-        seen, deltas, moves = set(), [], []
+        seen, deltas, moves, handed = set(), [], [], []
         for ev in events:
             out = book.apply(ev)
             moves += out.moves
@@ -127,37 +129,28 @@ class Costing:
                 self._snapshot(item_id, ev.period, book)
             if len(moves) >= SYNC_MOVES:
                 deltas += self._sync_values(item_id, moves, stored, seen)
+                self._hand_over_results(stored_results, handed)
                 moves = []
         deltas += self._sync_values(item_id, moves, stored, seen)
+        self._hand_over_results(stored_results, handed)
         deltas += self._delete_gone(stored, seen)
         add_to_periods(item_id, deltas)
         results = self.results
-        for key, b in stored_results.items():  # this item's lines (not every result of the run so far)
-            res = results.get(key)
-            if res is not None and key[0] != self.doc.id and b.result != res:
+        for key in handed:  # every line of this item whose result differed from its stored one at some point
+            b = stored_results[key]
+            if b.result != results[key]:
                 self.changed_docs.add(key[0])
                 self._changed[key] = (item_id, b)
-        self._loaded.append(stored_results)
         return book
 
     def changed_lines(self, doc_ids) -> tuple[dict, set]:
         """({doc: [(key, item id, StoredLine)]}, docs): the lines of ``doc_ids`` whose result this run changed,
         as a replay read them before, in line order; and the documents with a re-costed line no replay read
         (their lines' vouchers must be read)."""
+        unknown = {k[0] for k in self._unread if k[0] in doc_ids}
         known: dict[int, list] = {}
-        unknown: set[int] = set()
-        for k in sorted(k for k in self.results if k[0] in doc_ids):
-            i = k[0]
-            if i in unknown:
-                continue
-            hit = self._changed.get(k)
-            if hit is None and not any(k in stored for stored in self._loaded):
-                unknown.add(i)
-                known.pop(i, None)
-                continue
-            changed = known.setdefault(i, [])
-            if hit is not None:
-                changed.append((k, *hit))
+        for k in sorted(k for k in self._changed if k[0] in doc_ids and k[0] not in unknown):
+            known.setdefault(k[0], []).append((k, *self._changed[k]))
         return known, unknown
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -171,6 +164,7 @@ class Costing:
                 self.changed_docs.add(key[0])
             cur = self.results.get(key)
             self.results[key] = res if cur is None else {**cur, **res}  # the engine's dicts are fresh per event
+            self._fresh.append(key)
 
     def _save_close(self, item_id, ev, res):
         unit = res["unit"]
@@ -189,14 +183,42 @@ class Costing:
         """The item's state right after a close, with every line open at that point."""
         Snapshot.objects.update_or_create(item_id=item_id, period=period, defaults={"state": {**book.dump(), **all_open_lines(item_id, book)}})
 
+    def _hand_over_results(self, stored: dict, handed: list):
+        """During a replay: write (behind, core/sql.write_behind) the results given since the last call that
+        differ from the line's stored result (``stored``: the replay's StoredLines) or from the result handed
+        over before, so that their writing overlaps the rest of the replay (a line's result may change again
+        later in the run: a close costing a pending issue). ``handed`` gets the keys handed over for the
+        first time. The keys of lines the replay did not read stay for ``_save_results``."""
+        results, written, rows, unread = self.results, self._written, [], []
+        for key in self._fresh:
+            res = results[key]
+            prev = written.get(key)
+            if prev is None:
+                b = stored.get(key)
+                if b is None:  # the new document's lines, another item's
+                    unread.append(key)
+                    continue
+                if b.result == res:
+                    continue
+                handed.append(key)
+            elif prev is res:
+                continue
+            written[key] = res
+            rows.append((key[0], key[1], res))
+        self._fresh = unread
+        if rows:
+            rows.sort()  # by (document, line): a key is there once, so no result is compared
+            update_results(rows)
+
     def _save_results(self):
-        """Store the new results of other documents' lines (the new document's lines are inserted with
-        theirs by the caller)."""
+        """Store the new results of other documents' lines that no replay read (a replay hands its own over:
+        ``_hand_over_results``); the new document's lines are inserted with theirs by the caller."""
+        self._unread = set(self._fresh)
+        self._fresh = []
         changed = self.changed_docs - {self.doc.id}
-        keys = [k for k in self.results if k[0] in changed]
-        if not keys:
-            return
-        update_results([(k[0], k[1], self.results[k]) for k in sorted(keys)])
+        keys = sorted(k for k in self._unread if k[0] in changed)
+        if keys:
+            update_results([(k[0], k[1], self.results[k]) for k in keys])
 
     def _stored_moves(self, item_id, docs=None, after=None) -> dict:
         """(doc, line, sub) → [id, warehouse, date, code, qty, value] of the item's stored moves: of
