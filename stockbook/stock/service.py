@@ -120,7 +120,7 @@ class Costing:
         # the stored moves are read first, and the moves' new values handed over part by part as the book
         # runs: their writing (core/sql.write_behind) overlaps the rest of the replay
         stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
-        seen, deltas, moves, handed = set(), [], [], []
+        pending, deltas, moves, handed = {}, [], [], []
         for ev in events:
             out = book.apply(ev)
             moves += out.moves
@@ -128,12 +128,12 @@ class Costing:
             if ev.kind == E.CLOSE:
                 self._snapshot(item_id, ev.period, book)
             if len(moves) >= SYNC_MOVES:
-                deltas += self._sync_values(item_id, moves, stored, seen)
+                deltas += self._sync_values(item_id, moves, stored, pending)
                 self._hand_over_results(stored_results, handed)
                 moves = []
-        deltas += self._sync_values(item_id, moves, stored, seen)
+        deltas += self._sync_values(item_id, moves, stored, pending)
         self._hand_over_results(stored_results, handed)
-        deltas += self._delete_gone(stored, seen)
+        deltas += self._delete_gone(stored)
         add_to_periods(item_id, deltas)
         results = self.results
         for key in handed:  # every line of this item whose result differed from its stored one at some point
@@ -270,19 +270,22 @@ class Costing:
 
     def _sync_moves(self, item_id, moves, stored: dict):
         """Make the stored moves of ``moves`` equal the costed ones (update changed values, insert new)."""
-        add_to_periods(item_id, self._sync_values(item_id, moves, stored, set()))
+        add_to_periods(item_id, self._sync_values(item_id, moves, stored, {}))
 
-    def _sync_values(self, item_id, moves, stored: dict, seen: set) -> list:
-        """``_sync_moves`` without the StockPeriod rows: returns their deltas (warehouse, date, qty, value), and
-        adds the keys of ``moves`` to ``seen``. The new values are written behind (core/sql.write_behind)."""
+    def _sync_values(self, item_id, moves, stored: dict, pending: dict) -> list:
+        """``_sync_moves`` without the StockPeriod rows: returns their deltas (warehouse, date, qty, value). The
+        rows of ``moves`` are taken out of ``stored`` (what is left there at the end of a replay is gone:
+        ``_delete_gone``); a pending move (no value yet) is kept in ``pending``, for the close that gives it its
+        value later in the run. The new values are written behind (core/sql.write_behind)."""
         new, changed, revalued, deltas = [], [], [], []
         for m in moves:
             key = (m.doc, m.line, m.sub)
-            seen.add(key)
-            row = stored.get(key)
+            row = stored.pop(key, None)
             if row is None:
-                new.append(m)
-                continue
+                row = pending.pop(key, None)
+                if row is None:
+                    new.append(m)
+                    continue
             pk, wh, day, code, qty, value = row
             if (qty, wh, code) != (m.qty, m.wh, m.code):
                 deltas.append((wh, day, -qty, -(value or 0)))
@@ -291,7 +294,9 @@ class Costing:
             elif value != m.value:  # the usual change: only the value (no index entry to rewrite)
                 deltas.append((wh, day, 0, (m.value or 0) - (value or 0)))
                 revalued.append((pk, m.value))
-            row[1], row[3:6] = m.wh, (m.code, m.qty, m.value)  # the run may give the same move again (a close)
+            if m.value is None:  # a monthly-average issue: the close of its month gives it again, with its cost
+                row[1], row[3:6] = m.wh, (m.code, m.qty, m.value)
+                pending[key] = row
         table = StockMove._meta.db_table
         with connection.cursor() as cur:
             if changed:  # rare (a count's difference, say): after what was handed over, in order
@@ -302,9 +307,10 @@ class Costing:
             self._insert_moves(item_id, new)
         return deltas
 
-    def _delete_gone(self, stored: dict, seen: set) -> list:
-        """Delete the stored moves a replay no longer made (not in ``seen``); their StockPeriod deltas."""
-        gone = [row for key, row in stored.items() if key not in seen]
+    def _delete_gone(self, stored: dict) -> list:
+        """Delete the stored moves a replay no longer made (left in ``stored`` by ``_sync_values``); their
+        StockPeriod deltas."""
+        gone = list(stored.values())
         if not gone:
             return []
         with connection.cursor() as cur:
