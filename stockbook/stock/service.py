@@ -55,7 +55,7 @@ class Costing:
                 if book.last is None or evs[0].key > tuple(book.last):
                     self._append(item_id, book, evs)
                 else:
-                    book = self._replay(item_id, st.method, evs)
+                    book = self._replay(item_id, st.method, evs, trim=True)
             except E.CostError as e:
                 line = e.key[1] if e.key and e.key[0] == self.doc.id else None
                 msg = e.message
@@ -106,17 +106,24 @@ class Costing:
             self._sync_moves(item_id, others, stored)
 
     # -- backdated: replay from the last snapshot ----------------------------------------------
-    def _replay(self, item_id, method, new_events):
+    def _replay(self, item_id, method, new_events, trim=False):
         with gc_paused():
-            return self._replay_item(item_id, method, new_events)
+            return self._replay_item(item_id, method, new_events, trim)
 
-    def _replay_item(self, item_id, method, new_events):
+    def _replay_item(self, item_id, method, new_events, trim=False):
+        """Replay the item from its last snapshot with ``new_events``. ``trim``: the book opens only the lines
+        its events refer to (engine ``ItemBook.keep``; the others stay as their document lines say) — for a new
+        document's replay: the stored open lines agree with the posted documents, and a line taken by a
+        document of the run is referred to. Not when a document was voided (its lines' rows must be dropped
+        by a complete book) nor with a close (its snapshot holds every open line)."""
         snap = Snapshot.objects.filter(item_id=item_id).order_by("-period").first()
         book = E.book_for(method, snap.state if snap else None, loaders=red_loaders(method))
         loaded, stored_results = load_events(item_id, after=snap.period if snap else None, exclude_doc=self.doc.id)
         events = sorted(list(new_events) + loaded, key=lambda e: e.key)
         if any(e.kind in E.RED_KINDS for e in events):
             book.track_red()
+        if trim and not any(e.kind == E.CLOSE for e in events):
+            book.keep = {e.ref for e in events if e.ref is not None}
         # the stored moves are read first, and the moves' new values handed over part by part as the book
         # runs: their writing (core/sql.write_behind) overlaps the rest of the replay
         stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)

@@ -150,6 +150,10 @@ class ItemBook:
         self.blue: dict[str, dict] = {}  # blue invoice lines seen in this run: {key: {r, q, P, rq, rp}}
         self.track = False
         self._on: dict = {}  # event kind → its handler (bound once, not looked up per event)
+        # a replay that knows every event it will apply may open only the receipt/delivery lines they refer to
+        # (their keys): a line no event of the run takes a part of stays as its document line says, and
+        # needs no accumulator (stock/service.py, "open receipt/delivery lines"); None: every line
+        self.keep: set[str] | None = None
         self.load(s)
 
     def track_red(self, on: bool = True):
@@ -236,8 +240,10 @@ class ItemBook:
 
     def on_receipt(self, ev, out):
         self.put_qty(ev.wh, ev.qty)
-        self.rl[lkey(ev.doc, ev.line)] = {"wh": ev.wh, "q": ev.qty, "a": ev.amount, "tq": 0, "ta": 0, "ret": 0, "p": ev.period}
-        self.receive(ev, out, ev.wh, ev.qty, ev.amount, origin=lkey(ev.doc, ev.line))
+        key = lkey(ev.doc, ev.line)
+        if self.keep is None or key in self.keep:
+            self.rl[key] = {"wh": ev.wh, "q": ev.qty, "a": ev.amount, "tq": 0, "ta": 0, "ret": 0, "p": ev.period}
+        self.receive(ev, out, ev.wh, ev.qty, ev.amount, origin=key)
         self.move(out, ev, ev.wh, "purchase_receipt", ev.qty, ev.amount)
         out.results[(ev.doc, ev.line)] = {"value": ev.amount}
 
@@ -312,8 +318,9 @@ class ItemBook:
     def on_deliv(self, ev, out):
         self.take_qty(ev.wh, ev.qty, ev)
         cost = self.issue(ev, out, ev.wh, ev.qty)
-        self.dl[lkey(ev.doc, ev.line)] = {"wh": ev.wh, "q": ev.qty, "a": ev.amount, "tq": 0, "ta": 0, "c": cost,
-                                          "rq": 0, "rc": 0, "p": ev.period}
+        if self.keep is None or (self.keep and lkey(ev.doc, ev.line) in self.keep):
+            self.dl[lkey(ev.doc, ev.line)] = {"wh": ev.wh, "q": ev.qty, "a": ev.amount, "tq": 0, "ta": 0, "c": cost,
+                                              "rq": 0, "rc": 0, "p": ev.period}
         self.move(out, ev, ev.wh, "sales_delivery", -ev.qty, None if cost is None else -cost)
         out.results[(ev.doc, ev.line)] = {"cost": cost}
 
