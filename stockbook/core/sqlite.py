@@ -17,11 +17,13 @@ import atexit
 import os
 import sqlite3
 import threading
+from contextlib import contextmanager
 
 SAFETY_PAGES = 25000  # ≈ 100 MiB of WAL before a connection checkpoints by itself
 HELD_PAGES = 262144  # ≈ 1 GiB: the valve while a big transaction holds it
 WAL_LIMIT = 1024 * 1024  # the thread checkpoints once the WAL is bigger than this
 INTERVAL = 0.1  # seconds between looks at the WAL's size
+WIDE_MAP = 2 ** 31  # bytes of the file mapped while a replay reads an item's rows (``wide_map``)
 
 _lock = threading.Lock()
 _threads: dict[str, "Checkpointer"] = {}
@@ -98,6 +100,27 @@ def release_valve(conn):
         conn.valve_held = False
         if conn.connection is not None:
             conn.connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
+
+
+@contextmanager
+def wide_map(conn):
+    """Map up to ``WIDE_MAP`` bytes of the database file for the block (``conn``: a Django connection to an
+    SQLite file). The usual map (settings: 256 MiB) keeps a big report's resident memory small; a replay
+    reads one item's lines and moves, scattered over the whole file, and each page beyond the map costs a
+    system call: ≈ 5 % of a 补单 before 100,000 moves (docs/benchmarks.md). SQLite caps the size at its
+    compile-time maximum, and changes the map only while no page of it is in use."""
+    if conn.vendor != "sqlite" or not is_file_database(conn.settings_dict.get("NAME")):
+        yield
+        return
+    conn.ensure_connection()
+    raw = conn.connection
+    was = raw.execute("PRAGMA mmap_size").fetchone()[0]
+    raw.execute(f"PRAGMA mmap_size={WIDE_MAP}")
+    try:
+        yield
+    finally:
+        if conn.connection is raw:
+            raw.execute(f"PRAGMA mmap_size={was}")
 
 
 @atexit.register

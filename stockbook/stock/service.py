@@ -18,6 +18,7 @@ from stockbook.core.errors import DocError
 from stockbook.core.jsonio import dump_many, parse_many
 from stockbook.core.runtime import gc_paused
 from stockbook.core.sql import drain, insert_rows, update_rows
+from stockbook.core.sqlite import wide_map
 from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
 
@@ -116,17 +117,18 @@ class Costing:
         document's replay: the stored open lines agree with the posted documents, and a line taken by a
         document of the run is referred to. Not when a document was voided (its lines' rows must be dropped
         by a complete book) nor with a close (its snapshot holds every open line)."""
-        snap = Snapshot.objects.filter(item_id=item_id).order_by("-period").first()
+        with wide_map(connection):  # the item's lines and moves lie all over the file
+            snap = Snapshot.objects.filter(item_id=item_id).order_by("-period").first()
+            loaded, stored_results = load_events(item_id, after=snap.period if snap else None, exclude_doc=self.doc.id)
+            # the stored moves are read first, and the moves' new values handed over part by part as the book
+            # runs: their writing (core/sql.write_behind) overlaps the rest of the replay
+            stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
         book = E.book_for(method, snap.state if snap else None, loaders=red_loaders(method))
-        loaded, stored_results = load_events(item_id, after=snap.period if snap else None, exclude_doc=self.doc.id)
         events = sorted(list(new_events) + loaded, key=lambda e: e.key)
         if any(e.kind in E.RED_KINDS for e in events):
             book.track_red()
         if trim and not any(e.kind == E.CLOSE for e in events):
             book.keep = {e.ref for e in events if e.ref is not None}
-        # the stored moves are read first, and the moves' new values handed over part by part as the book
-        # runs: their writing (core/sql.write_behind) overlaps the rest of the replay
-        stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
         pending, deltas, moves, handed = {}, [], [], []
         for ev in events:
             out = book.apply(ev)

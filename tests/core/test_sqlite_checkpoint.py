@@ -55,3 +55,28 @@ def test_a_big_transaction_holds_the_safety_valve_until_it_ends(tmp_path):
     memory = SimpleNamespace(vendor="sqlite", settings_dict={"NAME": ":memory:"}, connection=raw)
     assert ck.hold_valve(memory) is False and valve() == ck.SAFETY_PAGES  # no WAL, no valve
     raw.close()
+
+
+def test_a_replay_maps_more_of_the_file_for_its_reads_only(tmp_path):
+    from types import SimpleNamespace
+
+    import pytest
+
+    path = str(tmp_path / "book.db")
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA mmap_size=268435456")
+    conn = SimpleNamespace(vendor="sqlite", settings_dict={"NAME": path}, connection=raw, ensure_connection=lambda: None)
+
+    def mapped():
+        return raw.execute("PRAGMA mmap_size").fetchone()[0]
+
+    with ck.wide_map(conn):
+        assert mapped() > 268435456
+    assert mapped() == 268435456
+    with pytest.raises(ZeroDivisionError), ck.wide_map(conn):
+        1 / 0
+    assert mapped() == 268435456  # back after an error too
+    memory = SimpleNamespace(vendor="sqlite", settings_dict={"NAME": ":memory:"}, connection=raw)
+    with ck.wide_map(memory):
+        assert mapped() == 268435456  # no file, nothing to map
+    raw.close()
