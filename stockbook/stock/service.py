@@ -375,8 +375,16 @@ def _text(column: str) -> str:
     return f"CAST({column} AS TEXT)" if connection.vendor == "sqlite" else column
 
 
+_DAYS: dict[str, date] = {}  # ISO text → date: a re-costing reads the same few hundred dates 100,000s of times
+
+
 def _day(v):
-    return date.fromisoformat(v) if isinstance(v, str) else v
+    if isinstance(v, str):
+        d = _DAYS.get(v)
+        if d is None:
+            d = _DAYS[v] = date.fromisoformat(v)
+        return d
+    return v
 
 
 def _clock(v):
