@@ -7,8 +7,10 @@ its last period-end snapshot, and every document line whose result changed is re
 posting layer can correct its voucher.
 """
 import json
+from bisect import insort
 from collections import defaultdict
 from functools import lru_cache
+from operator import attrgetter
 from datetime import date, time
 
 from django.db import connection
@@ -28,6 +30,7 @@ from .models import ItemState, MonthlyClose, OpenLine, Snapshot, StockMove, Stoc
 
 
 SYNC_MOVES = 10000  # a replay hands its moves' new values over this many moves at a time
+EVENT_KEY = attrgetter("key")  # move order
 
 
 class Costing:
@@ -50,7 +53,7 @@ class Costing:
         saved, books = [], {}
         for st in states:
             item_id = st.item_id
-            evs = sorted(events_by_item[item_id], key=lambda e: e.key)
+            evs = sorted(events_by_item[item_id], key=EVENT_KEY)
             book = E.book_for(st.method, st.state, loaders={**open_line_loaders(item_id), **red_loaders(st.method)})
             try:
                 if book.last is None or evs[0].key > tuple(book.last):
@@ -124,7 +127,9 @@ class Costing:
             # runs: their writing (core/sql.write_behind) overlaps the rest of the replay
             stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
         book = E.book_for(method, snap.state if snap else None, loaders=red_loaders(method))
-        events = sorted(list(new_events) + loaded, key=lambda e: e.key)
+        events = loaded  # in move order already: the run's few new events are slotted in
+        for ev in new_events:
+            insort(events, ev, key=EVENT_KEY)
         if any(e.kind in E.RED_KINDS for e in events):
             book.track_red()
         if trim and not any(e.kind == E.CLOSE for e in events):
@@ -441,7 +446,7 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
                 stored[(doc_id, line_no)] = StoredLine(res, row)
     if with_closes:
         events += [e for e in (closes if closes is not None else closed_period_events()) if after is None or e.period > after]
-    events.sort(key=lambda e: e.key)
+    events.sort(key=EVENT_KEY)
     return events, stored
 
 
