@@ -132,7 +132,7 @@ class Costing:
             insort(events, ev, key=EVENT_KEY)
         if any(e.kind in E.RED_KINDS for e in events):
             book.track_red()
-        if trim and not any(e.kind == E.CLOSE for e in events):
+        if trim and not any(e.kind == E.CLOSE for e in new_events):  # loaded events hold no close
             book.keep = {e.ref for e in events if e.ref is not None}
         pending, deltas, moves, handed = {}, [], [], []
         for ev in events:

@@ -579,8 +579,8 @@ def test_random_streams_keep_the_books(method, opening, actions):
 @given(opening=OPENING, actions=STREAM)
 def test_random_streams_keep_the_books_with_every_write_behind(method, opening, actions):
     """The same with every ``later`` write handed to the write-behind thread (core/sql.write_behind), and a
-    replay's move values and line results handed over every two moves (stock/service.SYNC_MOVES): a 补单's big writes take
-    that path; these streams are too small to reach it otherwise."""
+    replay's move values and line results handed over every two moves (stock/service.SYNC_MOVES): a 补单's big
+    writes take that path; these streams are too small to reach it otherwise."""
     was = sql.LATER_ROWS, service.SYNC_MOVES
     sql.LATER_ROWS, service.SYNC_MOVES = 1, 2
     try:

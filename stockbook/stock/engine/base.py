@@ -318,9 +318,10 @@ class ItemBook:
     def on_deliv(self, ev, out):
         self.take_qty(ev.wh, ev.qty, ev)
         cost = self.issue(ev, out, ev.wh, ev.qty)
-        if self.keep is None or (self.keep and lkey(ev.doc, ev.line) in self.keep):
-            self.dl[lkey(ev.doc, ev.line)] = {"wh": ev.wh, "q": ev.qty, "a": ev.amount, "tq": 0, "ta": 0, "c": cost,
-                                              "rq": 0, "rc": 0, "p": ev.period}
+        key = lkey(ev.doc, ev.line)
+        if self.keep is None or key in self.keep:
+            self.dl[key] = {"wh": ev.wh, "q": ev.qty, "a": ev.amount, "tq": 0, "ta": 0, "c": cost, "rq": 0, "rc": 0,
+                            "p": ev.period}
         self.move(out, ev, ev.wh, "sales_delivery", -ev.qty, None if cost is None else -cost)
         out.results[(ev.doc, ev.line)] = {"cost": cost}
 
