@@ -13,8 +13,8 @@ from stockbook.stock.service import Costing
 
 from . import grni
 from .models import Document, DocumentLine
-from .rules import RED_INK, close_entries, entries_for, settlement_entries
-from .sync import changes, corrections, pairs, post_entries, posted, posted_lines, resync
+from .rules import RED_INK, close_entries, entries_for, line_amounts, line_dims, settlement_entries
+from .sync import corrections, line_changes, pairs, post_entries, posted, posted_lines, resync
 
 PARTY = {"supplier_id", "customer_id"}
 RECOST_BATCH = 5000  # correction lines per write_vouchers call: written behind while the next batch is computed
@@ -191,19 +191,12 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
         drain()  # their lines' new results are read back
     docs = _docs(sorted(unknown))
     lines = _lines(unknown_keys)
-    old_lines: dict[int, list[_Line]] = {}
     results = costing.results
     for i, changed in known.items():
-        if not changed:
-            continue
-        old = old_lines[i] = []
-        new = lines[i] = []
-        for k, item_id, b in changed:
-            typ, day, supplier, customer, wh, amount, tax = b.facts()
-            old.append(_Line(i, k[1], item_id, wh, amount, tax, b.result))
-            new.append(_Line(i, k[1], item_id, wh, amount, tax, results[k]))
-        docs[i] = _Doc(i, typ, day, supplier, customer)
-    items = _items((ln.item_id for ls in lines.values() for ln in ls), method)
+        if changed:
+            typ, day, supplier, customer, *_ = changed[0][2].facts()
+            docs[i] = _Doc(i, typ, day, supplier, customer)
+    items = _items([ln.item_id for ls in lines.values() for ln in ls] + [item_id for ch in known.values() for _, item_id, _ in ch], method)
     have = posted_lines(unknown_keys)
     rr = {}
     if reversal and any(d.type in grni.P_TYPES for d in docs.values()):  # 月初回冲: the company's cached flag
@@ -213,6 +206,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
     out, batch, size, turnover = [], [], 0, {}  # the period balances written once, at the end
     day, vlines = None, []
     parties: dict[tuple, dict] = {}  # one party dict per supplier/customer (read only)
+    role = acc.role
     # date by date, the documents of a date in id order: each batch of vouchers is written (its lines behind,
     # core/sql.write_behind) while the next is computed
     for i in sorted(docs, key=lambda i: (docs[i].date, i)):
@@ -230,11 +224,19 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
         if party is None:
             party = parties[(d.supplier_id, d.customer_id)] = _party(d)
         reroute = rr.get(i, frozenset())
-        entries = entries_for(d, lines.get(i, []), party, acc, items, reroute)
-        if i in old_lines:
-            vlines += changes(i, entries, entries_for(d, old_lines[i], party, acc, items, reroute), red=red)
+        if i in known:  # each changed line's entries with its old result and with its new one
+            t = d.type
+            for k, item_id, b in known[i]:
+                wh, amount, tax = b.line_facts()
+                inv, m = items[item_id]
+                monthly = m == "monthly_average"
+                grni_to = inv if reroute and k[1] in reroute else "grni"
+                new = line_amounts(t, amount, tax, results[k] or {}, inv, monthly, grni_to)
+                old = line_amounts(t, amount, tax, b.result or {}, inv, monthly, grni_to)
+                if new != old:
+                    vlines += line_changes(i, k[1], new, old, role, line_dims(party, item_id, wh), red)
         else:
-            vlines += corrections(i, entries, have.get(i, {}), red=red)
+            vlines += corrections(i, entries_for(d, lines.get(i, []), party, acc, items, reroute), have.get(i, {}), red=red)
     if vlines:
         batch.append(VoucherSpec(day, vlines, cause.pk, memo))
     out += write_vouchers(batch, kind=Voucher.RECOST, user=user, turnover=turnover)

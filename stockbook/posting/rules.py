@@ -40,14 +40,55 @@ class Accounts:
         return aid
 
 
-def _dims(ln, party: dict) -> dict:
+def line_dims(party: dict, item_id, warehouse_id) -> dict:
+    """The dimensions of a line's entries: its document's party, its item and warehouse."""
     d = dict(party)
-    if ln is not None:
-        if ln.item_id:
-            d["item_id"] = ln.item_id
-        if ln.warehouse_id:
-            d["warehouse_id"] = ln.warehouse_id
+    if item_id:
+        d["item_id"] = item_id
+    if warehouse_id:
+        d["warehouse_id"] = warehouse_id
     return d
+
+
+def _dims(ln, party: dict) -> dict:
+    return line_dims(party, ln.item_id, ln.warehouse_id)
+
+
+def line_amounts(t: str, amount, tax, r: dict, inv, monthly: bool, grni) -> tuple:
+    """The entries of one line of a document of type ``t``: ((role or account id, signed amount), …), zero
+    amounts included. ``amount``, ``tax``: the line's; ``r``: its costing result ({} if none); ``inv``: its
+    item's inventory account id; ``monthly``: the item is costed by monthly average (its issues are costed by
+    the period close); ``grni``: where P goes ("grni", or ``inv`` for a line 月初回冲 reroutes:
+    ``entries_for``). The one place of the line rules: a document's entries (``entries_for``) and a
+    re-costing's corrections (effects.py: the same line with its old and its new result) both read them."""
+    if t == "purchase_receipt":
+        return (inv, amount), ("grni", -amount)
+    if t == "purchase_invoice":
+        return (grni, r["P"]), ("vat_input", tax), (inv, r["stock"]), ("cogs", r["cogs"]), ("ap_invoiced", -(amount + tax))
+    if t == "purchase_red_invoice":  # the blue line's parts reversed (red ink: effects.RED_INK)
+        return (grni, -r["P"]), ("vat_input", -tax), (inv, r["stock"]), ("cogs", r["cogs"]), ("ap_invoiced", amount + tax)
+    if t == "sales_red_invoice":
+        return ("ar_invoiced", -(amount + tax)), ("ar_uninvoiced", r["P"]), ("vat_output", tax), ("revenue", amount - r["P"])
+    if t == "purchase_return":
+        return (grni, r["P"]), (inv, -r["value"]), ("cogs", r["value"] - r["P"])
+    if t == "sales_delivery":
+        if monthly:
+            return ("ar_uninvoiced", amount), ("revenue", -amount)
+        return ("cogs", r["cost"]), (inv, -r["cost"]), ("ar_uninvoiced", amount), ("revenue", -amount)
+    if t == "sales_invoice":
+        return ("ar_invoiced", amount + tax), ("ar_uninvoiced", -r["P"]), ("vat_output", -tax), ("revenue", -(amount - r["P"]))
+    if t == "sales_return":
+        if r.get("cost") is not None:
+            return ("revenue", r["P"]), ("ar_uninvoiced", -r["P"]), (inv, r["cost"]), ("cogs", -r["cost"])
+        return ("revenue", r["P"]), ("ar_uninvoiced", -r["P"])
+    if t == "stock_count":
+        value = r.get("value")
+        if value is not None and not (monthly and r.get("diff", 0) < 0):
+            return (inv, value), ("count_pending", -value)
+        return ()
+    if t == "scrap":
+        return () if monthly else (("scrap", r["cost"]), (inv, -r["cost"]))
+    return ()
 
 
 def entries_for(doc, lines, party: dict, acc: Accounts, items: dict, reroute=frozenset()) -> list[Entry]:
@@ -59,84 +100,34 @@ def entries_for(doc, lines, party: dict, acc: Accounts, items: dict, reroute=fro
     t = doc.type
     out: list[Entry] = []
     role = acc.role
-    line_dims = None  # the dimensions of the line being read (one dict for all its entries)
 
-    def add(role_or_id, amount, ln=None, source=None, dims=None):
+    def add(role_or_id, amount, dims):
         if amount:
             aid = role_or_id if isinstance(role_or_id, int) else role(role_or_id)
-            out.append(Entry(aid, amount, ln.line_no if ln is not None else None, source,
-                             dims if dims is not None else line_dims if ln is not None else dict(party)))
+            out.append(Entry(aid, amount, None, None, dims))
 
     for ln in lines:
-        line_dims = _dims(ln, party)
-        r = ln.result or {}
+        line_dims = _dims(ln, party)  # one dict for all the line's entries
         inv, method = items[ln.item_id] if ln.item_id else (None, None)
-        monthly = method == "monthly_average"
         grni = inv if reroute and ln.line_no in reroute else "grni"
-        if t == "purchase_receipt":
-            add(inv, ln.amount, ln)
-            add("grni", -ln.amount, ln)
-        elif t == "purchase_invoice":
-            add(grni, r["P"], ln)
-            add("vat_input", ln.tax, ln)
-            add(inv, r["stock"], ln)
-            add("cogs", r["cogs"], ln)
-            add("ap_invoiced", -(ln.amount + ln.tax), ln)
-        elif t == "purchase_red_invoice":  # the blue line's parts reversed (red ink: effects.RED_INK)
-            add(grni, -r["P"], ln)
-            add("vat_input", -ln.tax, ln)
-            add(inv, r["stock"], ln)
-            add("cogs", r["cogs"], ln)
-            add("ap_invoiced", ln.amount + ln.tax, ln)
-        elif t == "sales_red_invoice":
-            add("ar_invoiced", -(ln.amount + ln.tax), ln)
-            add("ar_uninvoiced", r["P"], ln)
-            add("vat_output", ln.tax, ln)
-            add("revenue", ln.amount - r["P"], ln)
-        elif t == "purchase_return":
-            add(grni, r["P"], ln)
-            add(inv, -r["value"], ln)
-            add("cogs", r["value"] - r["P"], ln)
-        elif t == "sales_delivery":
-            if not monthly:
-                add("cogs", r["cost"], ln)
-                add(inv, -r["cost"], ln)
-            add("ar_uninvoiced", ln.amount, ln)
-            add("revenue", -ln.amount, ln)
-        elif t == "sales_invoice":
-            add("ar_invoiced", ln.amount + ln.tax, ln)
-            add("ar_uninvoiced", -r["P"], ln)
-            add("vat_output", -ln.tax, ln)
-            add("revenue", -(ln.amount - r["P"]), ln)
-        elif t == "sales_return":
-            add("revenue", r["P"], ln)
-            add("ar_uninvoiced", -r["P"], ln)
-            if r.get("cost") is not None:
-                add(inv, r["cost"], ln)
-                add("cogs", -r["cost"], ln)
-        elif t == "stock_count":
-            value = r.get("value")
-            if value is not None and not (monthly and r.get("diff", 0) < 0):
-                add(inv, value, ln)
-                add("count_pending", -value, ln)
-        elif t == "scrap":
-            if not monthly:
-                add("scrap", r["cost"], ln)
-                add(inv, -r["cost"], ln)
+        for role_or_id, amount in line_amounts(t, ln.amount, ln.tax, ln.result or {}, inv, method == "monthly_average", grni):
+            if amount:
+                aid = role_or_id if isinstance(role_or_id, int) else role(role_or_id)
+                out.append(Entry(aid, amount, ln.line_no, None, line_dims))
     # prepayments (预收 2203 / 预付 1123) and their application: docs/contract-extensions.md
     if t == "customer_receipt":
-        add(doc.account_id, doc.amount, None, dims=party)
-        add("advances_received" if getattr(doc, "prepayment", False) else "ar_invoiced", -doc.amount, None, dims=party)
+        add(doc.account_id, doc.amount, party)
+        add("advances_received" if getattr(doc, "prepayment", False) else "ar_invoiced", -doc.amount, party)
     elif t == "supplier_payment":
-        add("advances_paid" if getattr(doc, "prepayment", False) else "ap_invoiced", doc.amount, None, dims=party)
-        add(doc.account_id, -doc.amount, None, dims=party)
+        add("advances_paid" if getattr(doc, "prepayment", False) else "ap_invoiced", doc.amount, party)
+        add(doc.account_id, -doc.amount, party)
     elif t == "advance_application":
         if party.get("customer_id"):
-            add("advances_received", doc.amount, None, dims=party)
-            add("ar_invoiced", -doc.amount, None, dims=party)
+            add("advances_received", doc.amount, party)
+            add("ar_invoiced", -doc.amount, party)
         else:
-            add("ap_invoiced", doc.amount, None, dims=party)
-            add("advances_paid", -doc.amount, None, dims=party)
+            add("ap_invoiced", doc.amount, party)
+            add("advances_paid", -doc.amount, party)
     return out
 
 

@@ -409,6 +409,11 @@ class StoredLine:
         r = self.row
         return r[0], _day(r[1]), r[14], r[15], r[5], r[8], r[13]
 
+    def line_facts(self) -> tuple:
+        """(warehouse_id, amount, tax) of the line."""
+        r = self.row
+        return r[5], r[8], r[13]
+
 
 def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False, closes=None):
     """The item's costing events after period ``after`` (all if None), in move order, and the stored
