@@ -105,14 +105,16 @@ class VoucherLine(models.Model):
     summary = models.CharField("摘要", max_length=500, blank=True)
     date = models.DateField(db_index=True)  # = voucher.date, kept here for ledger queries
     period = models.IntegerField()
-    # auxiliary dimensions (辅助核算)
-    customer = models.ForeignKey("masterdata.Customer", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
-    supplier = models.ForeignKey("masterdata.Supplier", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
-    item = models.ForeignKey("masterdata.Item", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
-    department = models.ForeignKey("masterdata.Department", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
-    # back-link to the document line this amount came from
-    document = models.ForeignKey("posting.Document", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="+")
+    # auxiliary dimensions (辅助核算) and the back-link to the document line this amount came from: no
+    # database constraint (each would cost an index lookup per line written: a re-costing writes tens of
+    # thousands). Django still refuses to delete a referenced record (PROTECT), the posting path writes only ids
+    # it has read, and ``stockbook check`` reports a dangling one (posting/integrity.py; docs/decisions.md).
+    customer = models.ForeignKey("masterdata.Customer", null=True, blank=True, db_index=False, db_constraint=False, on_delete=models.PROTECT, related_name="+")
+    supplier = models.ForeignKey("masterdata.Supplier", null=True, blank=True, db_index=False, db_constraint=False, on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey("masterdata.Item", null=True, blank=True, db_index=False, db_constraint=False, on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey("masterdata.Warehouse", null=True, blank=True, db_index=False, db_constraint=False, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey("masterdata.Department", null=True, blank=True, db_index=False, db_constraint=False, on_delete=models.PROTECT, related_name="+")
+    document = models.ForeignKey("posting.Document", null=True, blank=True, db_index=False, db_constraint=False, on_delete=models.PROTECT, related_name="+")
     doc_line = models.PositiveIntegerField(null=True, blank=True)
     corrects = models.ForeignKey("self", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="corrections")
 

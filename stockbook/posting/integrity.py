@@ -6,6 +6,8 @@ document is written in one transaction: used after the kill tests and by ``stock
 - PeriodBalance equals the sums of the voucher lines (the trial balance reads it);
 - StockPeriod equals the sums of the stock moves (the stock balance reads it);
 - every posted stock document with quantities has its moves, every line has its document;
+- every voucher line's dimensions (customer, supplier, item, warehouse, department, document) exist (they carry
+  no database constraint: ledger/models.py);
 - re-costing from scratch gives what is stored (``recompute``);
 - the reconcile report has no unexplained difference when no manual journal touched a control account.
 Returns a list of sentences; [] when the books are whole."""
@@ -21,6 +23,7 @@ def check(recost: bool = True) -> list[str]:
     out += _vouchers()
     out += _period_balances()
     out += _stock()
+    out += _dimensions()
     if recost:
         from stockbook.stock.revalue import recompute
 
@@ -65,6 +68,23 @@ def _vouchers() -> list[str]:
         elif not (d == c == v[4] == v[5]):
             out.append(f"凭证 {v[1:4]} 不平衡或合计不符：借 {d} 贷 {c} 合计 {v[4]}/{v[5]}")
     return out
+
+
+DIMENSIONS = {"customer": "客户", "supplier": "供应商", "item": "存货", "warehouse": "仓库", "department": "部门", "document": "单据"}
+
+
+def _dimensions() -> list[str]:
+    """Voucher lines whose dimension refers to no record, per dimension (one pass over the lines)."""
+    table = VoucherLine._meta.db_table
+    joins, counts = [], []
+    for n, name in enumerate(DIMENSIONS):
+        field = VoucherLine._meta.get_field(name)
+        joins.append(f"LEFT JOIN {field.related_model._meta.db_table} t{n} ON t{n}.id = vl.{field.column}")
+        counts.append(f"SUM(CASE WHEN vl.{field.column} IS NOT NULL AND t{n}.id IS NULL THEN 1 ELSE 0 END)")
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {', '.join(counts)} FROM {table} vl {' '.join(joins)}")
+        row = cur.fetchone()
+    return [f"有 {k} 条凭证分录的{label}不存在" for (name, label), k in zip(DIMENSIONS.items(), row) if k]
 
 
 def _period_balances() -> list[str]:
