@@ -12,6 +12,7 @@ import pstats
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from .common import drop_pg_database, log, new_pg_database, pg_available, PG_URL_BASE
@@ -51,6 +52,31 @@ def _remove(path: Path):
             p.unlink()
 
 
+def _settle(db: Path):
+    """Copy the write-ahead log of a built database into the file, so that the file alone holds everything: a
+    checkpoint that meets another one (the builder's background checkpointer, core/sqlite.py) is busy and
+    copies nothing, and a log deleted then loses the last transactions (once: an empty voucher sequence)."""
+    import sqlite3
+
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        for _ in range(100):
+            busy, log, done = con.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy == 0 and log in (done, -1):
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{db}: the write-ahead log could not be checkpointed")
+    finally:
+        con.close()
+    for suffix in ("-wal", "-shm"):
+        p = Path(str(db) + suffix)
+        if p.exists() and p.stat().st_size and suffix == "-wal":
+            raise RuntimeError(f"{db}: the write-ahead log is not empty after the checkpoint")
+        if p.exists():
+            p.unlink()
+
+
 def cached(kind: str, notes: list, **size) -> Path:
     """A cached database: kind "history" (docs, items, warehouses, hot) or "moves" (moves, items, warehouses)."""
     if kind == "history":
@@ -77,8 +103,7 @@ def _build_cached(path: Path, args: list, notes: list) -> Path:
     _remove(tmp)
     log(f"  building {path.relative_to(ROOT)} …")
     res = worker(*args[:1], "--db", _url(tmp), *args[1:])
-    _remove(Path(str(tmp) + "-wal"))
-    _remove(Path(str(tmp) + "-shm"))
+    _settle(tmp)
     tmp.rename(path)
     secs = res.get("bulk_seconds", res.get("build_seconds", 0)) + res.get("master_seconds", 0)
     what = f"{res['moves']:,} moves" + (f", {res['voucher_lines']:,} voucher lines" if "voucher_lines" in res else ", no vouchers")
