@@ -115,7 +115,9 @@ def _midnight():
 
 def _drop_reopened(doc, costing):
     """A voided red invoice: the receipt (delivery) lines it opened again are fully taken again — mark their
-    stored open line closed unless the replay kept them open (the replay writes only lines it saw)."""
+    stored open line closed unless the replay kept them open. The replay (a complete book from the last
+    snapshot) writes only the lines it saw: a line fully taken before that snapshot, opened again by the red
+    invoice, is not among them (tests/redinvoice: a line taken before a close)."""
     if doc.type not in ("purchase_red_invoice", "sales_red_invoice"):
         return
     from .models import DocumentLine
@@ -124,7 +126,7 @@ def _drop_reopened(doc, costing):
     for ln in DocumentLine.objects.filter(document=doc):
         blue = DocumentLine.objects.filter(document_id=ln.ref_document_id, line_no=ln.ref_line).first()
         key = f"{blue.ref_document_id}:{blue.ref_line}"
-        book = getattr(costing, "books", {}).get(ln.item_id)
+        book = costing.books.get(ln.item_id)
         store = None if book is None else (book.rl if kind == "r" else book.dl)
         if store is not None and key not in store.data:
             OpenLine.objects.update_or_create(item_id=ln.item_id, kind=kind, line_key=key, defaults={"data": CLOSED})

@@ -45,6 +45,7 @@ class Costing:
         self._fresh: list[tuple] = []  # keys given a result and not yet settled by a replay's hand-over
         self._written: dict[tuple, dict] = {}  # (doc id, line) → the result handed over for it during a replay
         self._unread: set[tuple] = set()  # keys given a result that no replay read (set by _save_results)
+        self.books: dict[int, E.ItemBook] = {}  # item id → its book after the run (what it wrote back)
 
     # -- entry -------------------------------------------------------------------------------
     def run(self, events_by_item: dict[int, list[E.Event]]):
@@ -74,6 +75,7 @@ class Costing:
 
     def _write(self, states, books):
         """What a run leaves: its new moves, the item states, their open lines, other lines' results."""
+        self.books = books
         self._flush_moves()
         save_states(states)
         save_open_lines(books, new_doc=self.doc.id if self.doc is not None else None)

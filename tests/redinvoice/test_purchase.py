@@ -198,3 +198,27 @@ def test_void_red_invoice(post_json):
     assert e.value.code == "return_exceeds_original"
     assert Document.objects.get(ref="PR2").status == "posted"
     consistent()
+
+
+def test_void_red_invoice_of_a_line_taken_before_a_close(post_json):
+    """R1 fully invoiced by PI1 in January, January closed: the snapshot no longer holds R1's line. PR1 (February)
+    reds 5 kg and opens the line again (its row: 5 kg taken); voiding PR1 takes them again — the replay from
+    January's snapshot never sees the line, so the void itself closes its row. R1's 5 kg cannot be returned or
+    invoiced again afterwards."""
+    from stockbook.posting.models import Document
+    from stockbook.posting.void import void_document
+    from stockbook.stock.models import OpenLine
+    from stockbook.stock.service import CLOSED
+
+    setup_company(post_json, "moving_average")
+    post_json(rec("R1", "2026-01-05", "10", "10.00"))
+    post_json(pinv("PI1", "2026-01-10", "R1", "10", "12.00"))
+    post_json({"type": "period_close", "ref": "C1", "date": "2026-01-31", "period": "2026-01"})
+    post_json(pred("PR1", "2026-02-10", "PI1", "5"))
+    assert [r.data["tq"] for r in OpenLine.objects.filter(kind="r")] == [50000]
+    void_document(Document.objects.get(ref="PR1").pk, reason="开错")
+    assert [r.data for r in OpenLine.objects.filter(kind="r")] == [CLOSED]
+    assert stock() == [("WH1", "10", "120.00")]
+    assert rejected(post_json, pret("RT1", "2026-02-15", "R1", "5")) == "return_exceeds_original"
+    assert rejected(post_json, pinv("PI2", "2026-02-15", "R1", "5", "11.00")) == "invoice_exceeds_receipt"
+    consistent()

@@ -132,3 +132,26 @@ def test_import_path(db):
     assert import_documents(list(enumerate(lines, 1))).duplicates == 9  # importing again changes nothing
     assert bal("112201") == 0 and bal("112202") == 20000 and bal("5001") == -20000
     consistent()
+
+
+def test_void_red_invoice_of_a_line_taken_before_a_close(post_json):
+    """D1 fully invoiced by SI1 in January, January closed; SR1 (February) reds 4 kg and opens D1's line again;
+    voiding SR1 takes them again (the replay from January's snapshot never sees the line): D1's 4 kg cannot be
+    returned or invoiced again afterwards."""
+    from stockbook.posting.models import Document
+    from stockbook.posting.void import void_document
+    from stockbook.stock.models import OpenLine
+    from stockbook.stock.service import CLOSED
+
+    setup_company(post_json, "moving_average")
+    post_json(rec("R1", "2026-01-05", "10", "10.00"))
+    post_json(dlv("D1", "2026-01-08", "4", "30.00"))
+    post_json(sinv("SI1", "2026-01-10", "D1", "4", "30.00"))
+    post_json({"type": "period_close", "ref": "C1", "date": "2026-01-31", "period": "2026-01"})
+    post_json(sred("SR1", "2026-02-10", "SI1", "4"))
+    assert not OpenLine.objects.filter(kind="d").exists()  # nothing taken: as its document line says
+    void_document(Document.objects.get(ref="SR1").pk, reason="开错")
+    assert [r.data for r in OpenLine.objects.filter(kind="d")] == [CLOSED]
+    assert rejected(post_json, sret("RT1", "2026-02-15", "D1", "4")) == "return_exceeds_original"
+    assert rejected(post_json, sinv("SI2", "2026-02-15", "D1", "4", "30.00")) == "invoice_exceeds_delivery"
+    consistent()
