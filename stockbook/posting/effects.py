@@ -194,7 +194,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
     results = costing.results
     for i, changed in known.items():
         if changed:
-            typ, day, supplier, customer, *_ = changed[0][2].facts()
+            typ, day, supplier, customer = changed[0][2].doc_facts()
             docs[i] = _Doc(i, typ, day, supplier, customer)
     items = _items([ln.item_id for ls in lines.values() for ln in ls] + [item_id for ch in known.values() for _, item_id, _ in ch], method)
     have = posted_lines(unknown_keys)
@@ -206,7 +206,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
     out, batch, size, turnover = [], [], 0, {}  # the period balances written once, at the end
     day, vlines = None, []
     parties: dict[tuple, dict] = {}  # one party dict per supplier/customer (read only)
-    role = acc.role
+    resolve = acc.resolve
     # date by date, the documents of a date in id order: each batch of vouchers is written (its lines behind,
     # core/sql.write_behind) while the next is computed
     for i in sorted(docs, key=lambda i: (docs[i].date, i)):
@@ -234,7 +234,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
                 new = line_amounts(t, amount, tax, results[k] or {}, inv, monthly, grni_to)
                 old = line_amounts(t, amount, tax, b.result or {}, inv, monthly, grni_to)
                 if new != old:
-                    vlines += line_changes(i, k[1], new, old, role, line_dims(party, item_id, wh), red)
+                    vlines += line_changes(i, k[1], new, old, resolve, line_dims(party, item_id, wh), red)
         else:
             vlines += corrections(i, entries_for(d, lines.get(i, []), party, acc, items, reroute), have.get(i, {}), red=red)
     if vlines:

@@ -39,6 +39,10 @@ class Accounts:
             aid = self._roles[role] = self.code(account_for(role, self.chart))
         return aid
 
+    def resolve(self, role_or_id) -> int:
+        """The account of a rule's entry: a role, or already an account id (an item's inventory account)."""
+        return role_or_id if isinstance(role_or_id, int) else self.role(role_or_id)
+
 
 def line_dims(party: dict, item_id, warehouse_id) -> dict:
     """The dimensions of a line's entries: its document's party, its item and warehouse."""
@@ -99,21 +103,18 @@ def entries_for(doc, lines, party: dict, acc: Accounts, items: dict, reroute=fro
     reversed on the 1st of the document's month. Empty under the contract's 单到补差."""
     t = doc.type
     out: list[Entry] = []
-    role = acc.role
+    resolve = acc.resolve
 
-    def add(role_or_id, amount, dims):
+    def add(role_or_id, amount, dims, line=None):
         if amount:
-            aid = role_or_id if isinstance(role_or_id, int) else role(role_or_id)
-            out.append(Entry(aid, amount, None, None, dims))
+            out.append(Entry(resolve(role_or_id), amount, line, None, dims))
 
     for ln in lines:
         line_dims = _dims(ln, party)  # one dict for all the line's entries
         inv, method = items[ln.item_id] if ln.item_id else (None, None)
         grni = inv if reroute and ln.line_no in reroute else "grni"
         for role_or_id, amount in line_amounts(t, ln.amount, ln.tax, ln.result or {}, inv, method == "monthly_average", grni):
-            if amount:
-                aid = role_or_id if isinstance(role_or_id, int) else role(role_or_id)
-                out.append(Entry(aid, amount, ln.line_no, None, line_dims))
+            add(role_or_id, amount, line_dims, ln.line_no)
     # prepayments (预收 2203 / 预付 1123) and their application: docs/contract-extensions.md
     if t == "customer_receipt":
         add(doc.account_id, doc.amount, party)

@@ -163,17 +163,17 @@ def _append_difference(lines: list[VLine], key: tuple, want: tuple[int, int], ha
         lines.append(VLine(account_id, 0, want[1] - have[1], "", doc_line, dims, source))
 
 
-def line_changes(owner_id: int, line_no: int, new: tuple, old: tuple, role, dims: dict, red: bool = False) -> list[VLine]:
+def line_changes(owner_id: int, line_no: int, new: tuple, old: tuple, resolve, dims: dict, red: bool = False) -> list[VLine]:
     """The lines that make vouchers posted from a line's entries with its old result (``old``) say its entries
     with the new one (``new``), both as ``rules.line_amounts`` gives them; in account order, [] if nothing
     changes. The same as ``corrections(owner_id, new entries, states(owner_id, old entries))`` — one pass with
-    no Entry per amount: a re-costing corrects tens of thousands of lines (tests/stock/test_line_changes.py). ``role``: role →
-    account id (``Accounts.role``); ``dims``: the line's dimensions."""
+    no Entry per amount: a re-costing corrects tens of thousands of lines (tests/stock/test_line_changes.py).
+    ``resolve``: role or account id → account id (``Accounts.resolve``); ``dims``: the line's dimensions."""
     net: dict[int, list] = {}  # account → [new amount, old amount]
     for pairs, at in ((old, 1), (new, 0)):
         for role_or_id, amount in pairs:
             if amount:
-                aid = role_or_id if isinstance(role_or_id, int) else role(role_or_id)
+                aid = resolve(role_or_id)
                 n = net.get(aid)
                 if n is None:
                     n = net[aid] = [0, 0]

@@ -406,10 +406,10 @@ class StoredLine:
     def __init__(self, result, row):
         self.result, self.row = result, row
 
-    def facts(self) -> tuple:
-        """(type, date, supplier_id, customer_id) of the document, (warehouse_id, amount, tax) of the line."""
+    def doc_facts(self) -> tuple:
+        """(type, date, supplier_id, customer_id) of the line's document."""
         r = self.row
-        return r[0], _day(r[1]), r[14], r[15], r[5], r[8], r[13]
+        return r[0], _day(r[1]), r[14], r[15]
 
     def line_facts(self) -> tuple:
         """(warehouse_id, amount, tax) of the line."""

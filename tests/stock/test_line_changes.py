@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stockbook.posting.rules import RED_INK, entries_for, line_amounts, line_dims
+from stockbook.posting.rules import RED_INK, Accounts, entries_for, line_amounts, line_dims
 from stockbook.posting.sync import corrections, line_changes, states
 
 TYPES = ["purchase_receipt", "purchase_invoice", "purchase_red_invoice", "sales_red_invoice", "purchase_return",
@@ -16,10 +16,11 @@ ROLES = ["grni", "vat_input", "cogs", "ap_invoiced", "ar_invoiced", "ar_uninvoic
          "count_pending", "scrap"]
 
 
-class Roles:
+class Roles(Accounts):
     """``Accounts`` without a chart: each role an account id (two roles may share one, as a chart may map them)."""
 
     def __init__(self, ids):
+        super().__init__("")
         self.ids = dict(zip(ROLES, ids))
 
     def role(self, name):
@@ -64,5 +65,5 @@ def test_line_changes_are_the_corrections_of_the_old_entries(t, amount, tax, old
         return
     grni = inv if rerouted else "grni"
     got = line_changes(owner, line_no, line_amounts(t, amount, tax, new, inv, monthly, grni),
-                       line_amounts(t, amount, tax, old or {}, inv, monthly, grni), acc.role, line_dims(party, item, wh), red)
+                       line_amounts(t, amount, tax, old or {}, inv, monthly, grni), acc.resolve, line_dims(party, item, wh), red)
     assert got == want
