@@ -147,3 +147,63 @@ def wide_map(conn):
 def _stop_all():
     for t in list(_threads.values()):
         t.stop()
+    with _side_lock:
+        for _, con in _side_cons.values():
+            con.close()
+        _side_cons.clear()
+
+
+# -- a second connection for one big read ------------------------------------------------------------------------
+_side_lock = threading.Lock()
+_side_cons: dict[str, tuple[int, sqlite3.Connection]] = {}
+
+
+def side_reads_ok(conn) -> bool:
+    """Whether ``conn`` (a Django connection) may have a read answered on a second connection to its file: an
+    SQLite file whose transaction is the outermost block and began IMMEDIATE. It holds the write lock since it
+    began, so nothing has been committed since, and a second connection sees what this transaction saw then
+    (not what it wrote: the caller reads only rows the transaction has not written yet)."""
+    return (conn.vendor == "sqlite" and is_file_database(conn.settings_dict.get("NAME")) and conn.in_atomic_block
+            and not conn.savepoint_ids and getattr(conn, "transaction_mode", None) == "IMMEDIATE")
+
+
+def _side_connection(path: str) -> sqlite3.Connection:
+    """The process's second connection to ``path`` (opened again when the file is another one: replaced under
+    the same name). Used under ``_side_lock``."""
+    inode = os.stat(path).st_ino
+    got = _side_cons.get(path)
+    if got is not None and got[0] == inode:
+        return got[1]
+    if got is not None:
+        got[1].close()
+    con = sqlite3.connect(path, timeout=5, check_same_thread=False, isolation_level=None)
+    con.execute("PRAGMA query_only=1")
+    con.execute(f"PRAGMA mmap_size={WIDE_MAP}")
+    _side_cons[path] = (inode, con)
+    return con
+
+
+class SideRead:
+    """One query with a one-value answer (a JSON aggregate) run in a thread on a second connection to the
+    same file (``side_reads_ok``), while this thread reads something else on its own: SQLite releases the
+    interpreter lock while it works, so the two reads overlap on two cores (a 补单 before 100,000 moves reads
+    its lines there while this thread reads its moves: docs/benchmarks.md). ``row()`` waits for the answer's
+    row; None if the read failed (the caller then reads on its own connection)."""
+
+    def __init__(self, path: str, sql: str, params: list):
+        self._value = None
+        self._thread = threading.Thread(target=self._run, args=(os.path.abspath(path), sql.replace("%s", "?"), params),
+                                        name="side-read", daemon=True)
+        self._thread.start()
+
+    def _run(self, path, sql, params):
+        try:
+            with _side_lock:
+                con = _side_connection(path)
+                self._value = con.execute(sql, params).fetchone()
+        except (OSError, sqlite3.Error):
+            self._value = None
+
+    def row(self):
+        self._thread.join()
+        return self._value

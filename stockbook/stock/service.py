@@ -17,10 +17,10 @@ from django.db import connection
 from django.utils import timezone
 
 from stockbook.core.errors import DocError
-from stockbook.core.jsonio import dump_many, parse_many
+from stockbook.core.jsonio import dump_many
 from stockbook.core.runtime import gc_paused
 from stockbook.core.sql import drain, insert_rows, update_rows
-from stockbook.core.sqlite import wide_map
+from stockbook.core.sqlite import SideRead, side_reads_ok, wide_map
 from stockbook.masterdata.models import Item
 from stockbook.posting.models import Document, DocumentLine
 
@@ -124,10 +124,15 @@ class Costing:
         by a complete book) nor with a close (its snapshot holds every open line)."""
         with wide_map(connection):  # the item's lines and moves lie all over the file
             snap = Snapshot.objects.filter(item_id=item_id).order_by("-period").first()
-            loaded, stored_results = load_events(item_id, after=snap.period if snap else None, exclude_doc=self.doc.id)
+            after = snap.period if snap else None
+            query = event_query(item_id, after=after, exclude_doc=self.doc.id)
+            # a new document's replay reads the lines on a second connection while this one reads the moves
+            # (core/sqlite.SideRead): the transaction has written none of them yet
+            side = SideRead(connection.settings_dict["NAME"], *query) if trim and side_reads_ok(connection) else None
             # the stored moves are read first, and the moves' new values handed over part by part as the book
             # runs: their writing (core/sql.write_behind) overlaps the rest of the replay
             stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
+            loaded, stored_results = load_events(item_id, after=after, exclude_doc=self.doc.id, row=side.row() if side else None)
         book = E.book_for(method, snap.state if snap else None, loaders=red_loaders(method))
         events = loaded  # in move order already: the run's few new events are slotted in
         for ev in new_events:
@@ -238,34 +243,32 @@ class Costing:
 
     def _stored_moves(self, item_id, docs=None, after=None) -> dict:
         """(doc, line, sub) → [id, warehouse, date, code, qty, value] of the item's stored moves: of
-        ``docs``, or all after the date ``after`` (all if None) — plain SQL and rows, a replay may read many."""
-        sql = (f"SELECT id, document_id, line, sub, warehouse_id, {_text('date')}, code, qty, value FROM {StockMove._meta.db_table} "
+        ``docs``, or all after the date ``after`` (all if None) — one JSON answer per query (``json_rows``), a
+        replay may read many."""
+        cols = ("id", "document_id", "line", "sub", "warehouse_id", "date", "code", "qty", "value")
+        sql = (f"SELECT {json_agg(cols)} FROM {StockMove._meta.db_table} "
                f"WHERE item_id = %s AND document_id NOT IN (SELECT id FROM {Document._meta.db_table} WHERE status = 'void')")
         out = {}
-        with connection.cursor() as cur:
-            if docs is not None:
-                docs = sorted(docs)
-                for i in range(0, len(docs), 500):
-                    chunk = docs[i:i + 500]
-                    cur.execute(sql + f" AND document_id IN ({', '.join(['%s'] * len(chunk))})", [item_id, *chunk])
-                    self._rows(cur, out)
-                return out
-            if after is not None:
-                cur.execute(sql + " AND date > %s", [item_id, connection.ops.adapt_datefield_value(after)])
-            else:
-                cur.execute(sql, [item_id])
-            self._rows(cur, out)
+        if docs is not None:
+            docs = sorted(docs)
+            for i in range(0, len(docs), 500):
+                chunk = docs[i:i + 500]
+                self._rows(json_rows(sql + f" AND document_id IN ({', '.join(['%s'] * len(chunk))})", [item_id, *chunk]), out)
+            return out
+        if after is not None:
+            self._rows(json_rows(sql + " AND date > %s", [item_id, connection.ops.adapt_datefield_value(after)]), out)
+        else:
+            self._rows(json_rows(sql, [item_id]), out)
         return out
 
     @staticmethod
-    def _rows(cur, out: dict):
+    def _rows(rows, out: dict):
         days: dict = {}
-        while rows := cur.fetchmany(5000):
-            for pk, doc, line, sub, wh, day, code, qty, value in rows:
-                d = days.get(day)
-                if d is None:
-                    d = days[day] = _day(day)
-                out[(doc, line, sub)] = [pk, wh, d, code, qty, value]
+        for pk, doc, line, sub, wh, day, code, qty, value in rows:
+            d = days.get(day)
+            if d is None:
+                d = days[day] = _day(day)
+            out[(doc, line, sub)] = [pk, wh, d, code, qty, value]
 
     def _insert_moves(self, item_id, moves):
         self._pending_moves += [(item_id, m) for m in moves]
@@ -376,12 +379,6 @@ def closed_period_events() -> list:
             Period.objects.filter(status=Period.CLOSED, close_document__isnull=False).select_related("close_document").order_by("period")]
 
 
-def _text(column: str) -> str:
-    """A date or time column read as stored: on SQLite its ISO text, not parsed by Django's converter once per
-    row (a replay reads 100,000s; callers parse each distinct value once). PostgreSQL's driver parses in C."""
-    return f"CAST({column} AS TEXT)" if connection.vendor == "sqlite" else column
-
-
 _DAYS: dict[str, date] = {}  # ISO text → date: a re-costing reads the same few hundred dates 100,000s of times
 
 
@@ -417,14 +414,37 @@ class StoredLine:
         return r[5], r[8], r[13]
 
 
-def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False, closes=None):
-    """The item's costing events after period ``after`` (all if None), in move order, and the stored
-    result of each line. ``with_closes`` adds the closes of the closed periods in that window."""
-    # plain SQL and rows, each turned into its event at once: a replay may read a hundred thousand lines
+def json_agg(columns) -> str:
+    """The select list of a query answered by one JSON value: an array of ``columns``' values per row
+    (``json_rows``). One value is read in one step, the interpreter lock released (core/sqlite.SideRead), and a
+    driver parses it in one call rather than building a row per line: a replay reads 100,000s of rows."""
+    if connection.vendor == "sqlite":
+        return f"json_group_array(json_array({', '.join(columns)}))"
+    return f"json_agg(json_build_array({', '.join(columns)}))"
+
+
+def json_rows(sql: str, params: list, row=None) -> list:
+    """The rows of a ``json_agg`` query, run on this connection — or its answer's ``row`` read already."""
+    if row is None:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            row = cur.fetchone()
+    v = row[0] if row else None
+    if v is None:  # PostgreSQL's json_agg of no rows
+        return []
+    return json.loads(v) if isinstance(v, str) else v
+
+
+_EVENT_COLUMNS = ("d.type", "d.date", "d.time", "l.document_id", "l.line_no", "l.warehouse_id", "l.to_warehouse_id",
+                  "l.qty_base", "l.amount", "l.ref_document_id", "l.ref_line", "l.unit_cost", "l.result", "l.tax",
+                  "d.supplier_id", "d.customer_id")
+
+
+def event_query(item_id: int, after: int | None = None, exclude_doc: int | None = None) -> tuple[str, list]:
+    """The query of ``load_events``: the item's posted lines of stock document types after period ``after``."""
     kinds = sorted(KINDS)
-    sql = (f"SELECT d.type, {_text('d.date')}, {_text('d.time')}, l.document_id, l.line_no, l.warehouse_id, l.to_warehouse_id, l.qty_base, "
-           f"l.amount, l.ref_document_id, l.ref_line, l.unit_cost, l.result, l.tax, d.supplier_id, d.customer_id "
-           f"FROM {DocumentLine._meta.db_table} l "
+    cols = [("json(l.result)" if c == "l.result" and connection.vendor == "sqlite" else c) for c in _EVENT_COLUMNS]
+    sql = (f"SELECT {json_agg(cols)} FROM {DocumentLine._meta.db_table} l "
            f"JOIN {Document._meta.db_table} d ON d.id = l.document_id "
            f"WHERE l.item_id = %s AND d.status = %s AND d.type IN ({', '.join(['%s'] * len(kinds))})")
     params = [item_id, Document.POSTED, *kinds]
@@ -434,23 +454,27 @@ def load_events(item_id: int, after: int | None = None, exclude_doc: int | None 
     if exclude_doc is not None:
         sql += " AND l.document_id <> %s"
         params.append(exclude_doc)
+    return sql, params
+
+
+def load_events(item_id: int, after: int | None = None, exclude_doc: int | None = None, with_closes=False, closes=None, row=None):
+    """The item's costing events after period ``after`` (all if None), in move order, and the stored
+    result of each line. ``with_closes`` adds the closes of the closed periods in that window. ``row``: the
+    answer of ``event_query`` read already (on a second connection: core/sqlite.SideRead)."""
     events, stored = [], {}
-    iso: dict = {}  # date or time value → (ISO text, period): a replay meets each date many times
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        while rows := cur.fetchmany(5000):
-            for row, res in zip(rows, parse_many([row[12] for row in rows])):
-                typ, day, clock, doc_id, line_no, wh, to_wh, qty, amount, ref_doc, ref_line, unit_cost, _, tax, sup, cus = row
-                d = iso.get(day)
-                if d is None:
-                    dd = _day(day)
-                    d = iso[day] = (dd.isoformat(), dd.year * 100 + dd.month)
-                c = iso.get(clock) if clock is not None else ("00:00:00", 0)
-                if c is None:
-                    c = iso[clock] = (_clock(clock).isoformat(), 0)
-                events.append(line_event(KINDS[typ], d[0], c[0], doc_id, d[1], line_no, wh, to_wh, qty, amount,
-                                         ref_doc, ref_line, unit_cost))
-                stored[(doc_id, line_no)] = StoredLine(res, row)
+    iso: dict = {}  # date or time text → (ISO text, period): a replay meets each date many times
+    for row in json_rows(*event_query(item_id, after, exclude_doc), row):
+        typ, day, clock, doc_id, line_no, wh, to_wh, qty, amount, ref_doc, ref_line, unit_cost, res, tax, sup, cus = row
+        d = iso.get(day)
+        if d is None:
+            dd = _day(day)
+            d = iso[day] = (dd.isoformat(), dd.year * 100 + dd.month)
+        c = iso.get(clock) if clock is not None else ("00:00:00", 0)
+        if c is None:
+            c = iso[clock] = (_clock(clock).isoformat(), 0)
+        events.append(line_event(KINDS[typ], d[0], c[0], doc_id, d[1], line_no, wh, to_wh, qty, amount,
+                                 ref_doc, ref_line, unit_cost))
+        stored[(doc_id, line_no)] = StoredLine(res, row)
     if with_closes:
         events += [e for e in (closes if closes is not None else closed_period_events()) if after is None or e.period > after]
     events.sort(key=EVENT_KEY)
