@@ -21,6 +21,7 @@ from contextlib import contextmanager
 
 SAFETY_PAGES = 25000  # ≈ 100 MiB of WAL before a connection checkpoints by itself
 HELD_PAGES = 262144  # ≈ 1 GiB: the valve while a big transaction holds it
+HELD_CACHE_KIB = 8192  # the page cache of a big transaction (``hold_valve``)
 WAL_LIMIT = 1024 * 1024  # the thread checkpoints once the WAL is bigger than this
 INTERVAL = 0.1  # seconds between looks at the WAL's size
 WIDE_MAP = 2 ** 31  # bytes of the file mapped while a replay reads an item's rows (``wide_map``)
@@ -105,21 +106,28 @@ def on_connection_created(sender, connection, **kwargs):
 
 
 def hold_valve(conn) -> bool:
-    """Raise the safety valve of ``conn`` (a Django connection) for the big transaction it is in; True if this
-    call raised it (the caller lowers it again when the transaction ends: ``release_valve``)."""
+    """Raise the safety valve of ``conn`` (a Django connection) for the big transaction it is in, and shrink
+    its page cache to ``HELD_CACHE_KIB``; True if this call did (the caller undoes both when the transaction
+    ends: ``release_valve``). With the usual cache (settings: 64 MiB) a 补单 before 100,000 moves left 57 MiB of
+    dirty pages for its commit to write; with a small one they go to the WAL as the writer thread runs
+    (core/sql.write_behind), beside this thread's work, and the commit writes little (docs/benchmarks.md)."""
     if conn.vendor != "sqlite" or getattr(conn, "valve_held", False) or not is_file_database(conn.settings_dict.get("NAME")):
         return False
-    conn.connection.execute(f"PRAGMA wal_autocheckpoint={HELD_PAGES}")
+    raw = conn.connection
+    conn.valve_cache = raw.execute("PRAGMA cache_size").fetchone()[0]
+    raw.execute(f"PRAGMA wal_autocheckpoint={HELD_PAGES}")
+    raw.execute(f"PRAGMA cache_size=-{HELD_CACHE_KIB}")
     conn.valve_held = True
     return True
 
 
 def release_valve(conn):
-    """The safety valve back at ``SAFETY_PAGES`` (nothing if it was not held)."""
+    """The safety valve back at ``SAFETY_PAGES`` and the page cache at its size (nothing if not held)."""
     if getattr(conn, "valve_held", False):
         conn.valve_held = False
         if conn.connection is not None:
             conn.connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
+            conn.connection.execute(f"PRAGMA cache_size={conn.valve_cache}")
 
 
 @contextmanager

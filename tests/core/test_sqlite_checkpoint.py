@@ -88,24 +88,28 @@ def test_memory_databases_get_no_thread():
     assert ck.is_file_database("/var/lib/stockbook/book.db")
 
 
-def test_a_big_transaction_holds_the_safety_valve_until_it_ends(tmp_path):
+def test_a_big_transaction_holds_the_safety_valve_and_a_small_cache_until_it_ends(tmp_path):
     from types import SimpleNamespace
 
     path = str(tmp_path / "book.db")
     raw = sqlite3.connect(path)
     raw.execute("PRAGMA journal_mode=WAL")
     raw.execute(f"PRAGMA wal_autocheckpoint={ck.SAFETY_PAGES}")
+    raw.execute("PRAGMA cache_size=-65536")
     conn = SimpleNamespace(vendor="sqlite", settings_dict={"NAME": path}, connection=raw)
 
     def valve():
         return raw.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
 
-    assert ck.hold_valve(conn) is True and valve() == ck.HELD_PAGES
+    def cache():
+        return raw.execute("PRAGMA cache_size").fetchone()[0]
+
+    assert ck.hold_valve(conn) is True and valve() == ck.HELD_PAGES and cache() == -ck.HELD_CACHE_KIB
     assert ck.hold_valve(conn) is False  # held already: the first holder lowers it
     ck.release_valve(conn)
-    assert valve() == ck.SAFETY_PAGES
+    assert valve() == ck.SAFETY_PAGES and cache() == -65536
     ck.release_valve(conn)  # not held: nothing
-    assert valve() == ck.SAFETY_PAGES
+    assert valve() == ck.SAFETY_PAGES and cache() == -65536
     memory = SimpleNamespace(vendor="sqlite", settings_dict={"NAME": ":memory:"}, connection=raw)
     assert ck.hold_valve(memory) is False and valve() == ck.SAFETY_PAGES  # no WAL, no valve
     raw.close()
