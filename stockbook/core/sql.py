@@ -27,7 +27,7 @@ from .sqlite import hold_valve, release_valve
 
 MAX_PARAMS = 30000
 MAX_ROWS = 500
-LATER_ROWS = 500  # fewer rows than this are written at once even when ``later`` (not worth a hand-over)
+LATER_ROWS = 500  # fewer rows than this are written at once even when ``later`` (not worth starting the thread: ``_behind``)
 # the interpreter's thread switch interval while a writer thread runs (default 5 ms): a writer whose statement is
 # done waits that long for the interpreter lock while this thread computes; at 0.2 ms the two overlap
 # (docs/benchmarks.md)
@@ -73,13 +73,20 @@ def insert_rows(cur, head: str, rows: list, tail: str = "", later: bool = False)
     ``later``: see ``write_behind``."""
     if not rows:
         return
-    later = later and len(rows) >= LATER_ROWS
+    later = _behind(later, rows)
     if later and not tail and _local.writer is not None and _local.writer.copy:
         return _local.writer.submit_copy(head, rows)
     step = max(1, min(MAX_ROWS, MAX_PARAMS // len(rows[0])))
     for i in range(0, len(rows), step):
         sql, params = values(rows[i:i + step])
         execute(cur, f"{head} {sql} {tail}".rstrip(), params, later)
+
+
+def _behind(later: bool, rows: list) -> bool:
+    """Whether a ``later`` write of ``rows`` goes to the writer thread: if it is big (a few rows are not worth
+    starting the thread), or the thread runs already — then this thread need not wait for the connection
+    (SQLite runs one statement at a time: a statement of this thread waits for the writer's, ≈ 5 ms)."""
+    return later and (len(rows) >= LATER_ROWS or (_local.writer is not None and _local.writer.thread is not None))
 
 
 def update_rows(cur, table: str, keys: tuple[str, ...], column: str, rows: list, pg_type: str = "", later: bool = False):
@@ -89,7 +96,7 @@ def update_rows(cur, table: str, keys: tuple[str, ...], column: str, rows: list,
     ``later``: see ``write_behind``."""
     if not rows:
         return
-    later = later and len(rows) >= LATER_ROWS
+    later = _behind(later, rows)
     if later and pg_type and _local.writer is not None and _local.writer.copy:
         return _local.writer.submit_update(table, keys, column, rows, pg_type)
     cast = f"::{pg_type}" if pg_type and connection.vendor == "postgresql" else ""

@@ -11,6 +11,7 @@ adds the turnover and takes the numbers (PostgreSQL: in one statement, after the
 checks), so those rows are locked last and held only for the commit that follows.
 """
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +19,7 @@ from datetime import date
 from django.db import connection
 from django.utils import timezone
 
-from stockbook.core.sql import insert_rows, values
+from stockbook.core.sql import insert_rows, update_rows, values
 from stockbook.posting.fields import period_of
 
 from .models import Voucher, VoucherLine, VoucherSequence
@@ -117,16 +118,15 @@ def _pending() -> _Pending | None:
     return stack[-1] if stack else None
 
 
-def _number(word: str, period: int, vouchers: list[Voucher]):
+def _number(word: str, period: int, vouchers: list):
     """Give the vouchers (inserted with number 0) the next numbers of (word, month), in their order."""
     n = len(vouchers)
     last = next_number(word, period, n)
-    got = {v.pk: last - n + 1 + i for i, v in enumerate(vouchers)}
+    rows = [(v.pk, last - n + 1 + i) for i, v in enumerate(vouchers)]
     with connection.cursor() as cur:
-        cur.execute(f"UPDATE {Voucher._meta.db_table} SET number = CASE id {' '.join(['WHEN %s THEN %s'] * n)} END "
-                    f"WHERE id IN ({', '.join(['%s'] * n)})", [*(x for v in vouchers for x in (v.pk, got[v.pk])), *got])
-    for v in vouchers:
-        v.number = got[v.pk]
+        update_rows(cur, Voucher._meta.db_table, ("id",), "number", rows, pg_type="integer")
+    for v, (_, number) in zip(vouchers, rows):
+        v.number = number
 
 
 def _flush_pg(word: str, period: int, vouchers: list[Voucher], pb: list[tuple], pp: list[tuple]):
@@ -210,9 +210,10 @@ class VoucherSpec:
     memo: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class VoucherRef:
-    """A voucher written by ``write_vouchers`` (no model instance: a batch can hold tens of thousands)."""
+    """A voucher written by ``write_vouchers`` (no model instance: a batch can hold tens of thousands); its
+    ``number`` is 0 until ``deferred()`` numbers it."""
     id: int
     word: str
     period: int
@@ -233,13 +234,37 @@ class VoucherRef:
         return self.display_number
 
 
-def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记", user=None, turnover: dict | None = None) -> list[VoucherRef]:
+def reserve_ids(model, n: int) -> list[int]:
+    """``n`` primary keys for rows of ``model`` that the caller inserts with them, so that the rows can be
+    written behind (core/sql.write_behind) and this thread still knows their ids. SQLite: the table's
+    AUTOINCREMENT counter moved on by ``n`` (the transaction holds the write lock: nobody else takes them, and
+    a rollback gives them back); PostgreSQL: taken from the column's sequence."""
+    if n <= 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, n])
+            return [r[0] for r in cur.fetchall()]
+        cur.execute("UPDATE sqlite_sequence SET seq = seq + %s WHERE name = %s RETURNING seq", [n, table])
+        row = cur.fetchone()
+        if row is None:  # the table never had a row
+            cur.execute(f"SELECT COALESCE(MAX(id), 0) + %s FROM {table}", [n])
+            row = cur.fetchone()
+            cur.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, row[0]])
+        return list(range(row[0] - n + 1, row[0] + 1))
+
+
+def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记", user=None, turnover: dict | None = None,
+                   ids: Iterator[int] | None = None) -> list[VoucherRef]:
     """Many vouchers at once (re-costing corrections): the same rows ``write_voucher`` writes one by one —
-    numbers taken per month in one upsert, vouchers and lines in multi-row statements, period balances summed
-    per account; the lines behind if they can be (core/sql.write_behind). Returns the vouchers in the order of
-    ``specs``. ``turnover``: the period balances are not written but their lines added to it ({period:
-    lines}), for a caller writing many batches to write once (``add_turnovers``): a statement of this thread
-    waits for the writer thread's statement to end."""
+    vouchers and lines in multi-row statements, period balances summed per account — written behind if they
+    can be (core/sql.write_behind). Inside ``deferred()`` the vouchers are numbered when the block ends, as
+    ``write_voucher``'s are (so this thread issues no statement here: each would wait for the writer's);
+    outside it, numbers are taken per month in one upsert now. Returns the vouchers in the order of ``specs``.
+    ``ids``: primary keys reserved for them (``reserve_ids``; a caller writing many batches reserves once),
+    else reserved here. ``turnover``: the period balances are not written but their lines added to it
+    ({period: lines}), for a caller writing many batches to write once (``add_turnovers``)."""
     if not specs:
         return []
     for sp in specs:
@@ -247,43 +272,36 @@ def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记",
     ops = connection.ops
     created_by = user.pk if getattr(user, "pk", None) else None
     now = ops.adapt_datetimefield_value(timezone.now())
-    by_period: dict[int, list[int]] = {}
-    for i, sp in enumerate(specs):
-        by_period.setdefault(period_of(sp.when), []).append(i)
-    numbers: dict[int, tuple[int, int]] = {}  # spec index → (period, number)
-    for period, idx in sorted(by_period.items()):
-        last = next_number(word, period, len(idx))
-        for k, i in enumerate(idx):
-            numbers[i] = (period, last - len(idx) + 1 + k)
-    rows = []
-    for i, sp in enumerate(specs):
-        period, number = numbers[i]
-        total = sum(ln.debit for ln in sp.lines)
-        rows.append((word, period, number, ops.adapt_datefield_value(sp.when), kind, sp.memo[:500], sp.document_id, total, total,
-                     created_by, now))
-    table = Voucher._meta.db_table
-    ids: dict[tuple[int, int], int] = {}
-    with connection.cursor() as cur:
-        insert_rows(cur, f"INSERT INTO {table} ({', '.join(_VOUCHER_COLUMNS)})", rows)
+    pending = _pending()
+    keys = [next(ids) for _ in specs] if ids is not None else reserve_ids(Voucher, len(specs))
+    periods = [period_of(sp.when) for sp in specs]
+    numbers = [0] * len(specs)
+    if pending is None:
+        by_period: dict[int, list[int]] = {}
+        for i, period in enumerate(periods):
+            by_period.setdefault(period, []).append(i)
         for period, idx in sorted(by_period.items()):
-            lo = min(numbers[i][1] for i in idx)
-            hi = max(numbers[i][1] for i in idx)
-            cur.execute(f"SELECT number, id FROM {table} WHERE word = %s AND period = %s AND number > 0 AND number BETWEEN %s AND %s",
-                        [word, period, lo, hi])
-            for number, vid in cur.fetchall():
-                ids[(period, number)] = vid
-    line_rows = []
+            last = next_number(word, period, len(idx))
+            for k, i in enumerate(idx):
+                numbers[i] = last - len(idx) + 1 + k
     mine = turnover is None
     turnover = {} if mine else turnover
-    for i, sp in enumerate(specs):
-        period = numbers[i][0]
-        line_rows += _line_rows(ids[numbers[i]], ops.adapt_datefield_value(sp.when), period, sp.lines, sp.memo, sp.document_id)
+    rows, line_rows, refs = [], [], []
+    for sp, pk, period, number in zip(specs, keys, periods, numbers):
+        day = ops.adapt_datefield_value(sp.when)
+        total = sum(ln.debit for ln in sp.lines)
+        rows.append((pk, word, period, number, day, kind, sp.memo[:500], sp.document_id, total, total, created_by, now))
+        line_rows += _line_rows(pk, day, period, sp.lines, sp.memo, sp.document_id)
         turnover.setdefault(period, []).extend(sp.lines)
+        refs.append(VoucherRef(pk, word, period, number, sp.when, kind, sp.document_id))
+    with connection.cursor() as cur:
+        insert_rows(cur, f"INSERT INTO {Voucher._meta.db_table} (id, {', '.join(_VOUCHER_COLUMNS)})", rows, later=True)
     _insert_lines(line_rows, later=True)
+    if pending is not None:
+        pending.vouchers += refs
     if mine:
         add_turnovers(turnover)
-    return [VoucherRef(ids[numbers[i]], word, numbers[i][0], numbers[i][1], sp.when, kind, sp.document_id)
-            for i, sp in enumerate(specs)]
+    return refs
 
 
 def _display(word: str, period: int, number: int) -> str:

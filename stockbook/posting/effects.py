@@ -5,7 +5,7 @@ from django.db import connection
 from stockbook.core.runtime import gc_paused
 from stockbook.core.sql import drain, insert_rows, write_behind
 from stockbook.ledger.models import Voucher
-from stockbook.ledger.posting import VoucherSpec, add_turnovers, write_vouchers
+from stockbook.ledger.posting import VoucherSpec, add_turnovers, reserve_ids, write_vouchers
 from stockbook.masterdata.models import Item
 from stockbook.stock.events import STOCK_TYPES, close_event, events_of, month_end
 from stockbook.stock.models import ItemState
@@ -203,6 +203,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
         drain()
         rr = grni.reroute_of_docs(docs)
     memo = f"成本调整：{cause.ref} 引起的重新计价"
+    ids = iter(reserve_ids(Voucher, len({d.date for d in docs.values()})))  # one voucher per date at most
     out, batch, size, turnover = [], [], 0, {}  # the period balances written once, at the end
     day, vlines = None, []
     parties: dict[tuple, dict] = {}  # one party dict per supplier/customer (read only)
@@ -216,7 +217,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
                 batch.append(VoucherSpec(day, vlines, cause.pk, memo))
                 size += len(vlines)
             if size >= RECOST_BATCH:
-                out += write_vouchers(batch, kind=Voucher.RECOST, user=user, turnover=turnover)
+                out += write_vouchers(batch, kind=Voucher.RECOST, user=user, turnover=turnover, ids=ids)
                 batch, size = [], 0
             day, vlines = d.date, []
         red = d.type in RED_INK
@@ -239,7 +240,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
             vlines += corrections(i, entries_for(d, lines.get(i, []), party, acc, items, reroute), have.get(i, {}), red=red)
     if vlines:
         batch.append(VoucherSpec(day, vlines, cause.pk, memo))
-    out += write_vouchers(batch, kind=Voucher.RECOST, user=user, turnover=turnover)
+    out += write_vouchers(batch, kind=Voucher.RECOST, user=user, turnover=turnover, ids=ids)
     add_turnovers(turnover)
     counts = sorted(i for i, d in docs.items() if d.type == "stock_count")  # a count with no changed line: nothing to settle again
     settlements = list(Document.objects.filter(type="count_settlement", ref_document_id__in=counts).order_by("id"))

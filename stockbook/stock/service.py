@@ -497,10 +497,10 @@ def add_to_periods_many(deltas_by_item: dict):
     if not rows:
         return
     table = StockPeriod._meta.db_table
-    with connection.cursor() as cur:
+    with connection.cursor() as cur:  # behind a re-costing's writes, if they run (core/sql.write_behind)
         insert_rows(cur, f"INSERT INTO {table} (item_id, warehouse_id, period, qty, value)", rows,
                     f"ON CONFLICT (item_id, warehouse_id, period) DO UPDATE SET qty = {table}.qty + excluded.qty, "
-                    f"value = {table}.value + excluded.value")
+                    f"value = {table}.value + excluded.value", later=True)
 
 
 def _doc_key(day, clock, doc_id, line) -> tuple:

@@ -52,6 +52,22 @@ def test_small_writes_and_writes_not_marked_later_run_at_once(table):
         assert _count(table) == (1002, 1011)
 
 
+def test_once_the_thread_runs_small_later_writes_go_behind_too(table):
+    """A statement of this thread waits for the writer's: once the thread runs, a small ``later`` write is handed
+    over too; one not marked ``later`` still runs at once."""
+    with sql.write_behind():
+        _insert([(k, 1) for k in range(1, 601)])  # starts the thread
+        writer = sql._local.writer
+        handed = []
+        submit = writer.submit
+        writer.submit = lambda s, p: handed.append(s) or submit(s, p)
+        _insert([(1001, 2), (1002, 3)])
+        _insert([(1003, 4)], later=False)
+        assert len(handed) == 1 and "wb_t" in handed[0]
+        sql.drain()
+        assert _count(table) == (603, 609)
+
+
 def test_an_error_behind_is_raised_as_djangos_error_and_the_block_writes_nothing(table):
     _insert([(5, 1)], later=False)
     with pytest.raises(IntegrityError):

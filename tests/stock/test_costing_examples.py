@@ -804,4 +804,7 @@ def test_recosting_vouchers_show_on_both_documents(post_json, web):
     body = web.get("/api/documents/sales_delivery/D1").json()
     assert body["vouchers"][-1] == recost[0].display_number and recost[1].display_number not in body["vouchers"]
     # the receipt's own REST view lists its own voucher only
-    assert web.get("/api/documents/purchase_receipt/R2").json()["vouchers"] == [str(Voucher.objects.get(document=r2, kind="normal"))]
+    own = Voucher.objects.get(document=r2, kind="normal")
+    assert web.get("/api/documents/purchase_receipt/R2").json()["vouchers"] == [str(own)]
+    # numbered when the posting ends, the receipt's own voucher first, gapless; the result names the stored numbers
+    assert [v.number for v in (own, *recost)] == [5, 6, 7] and [str(v) for v in res.vouchers] == [str(own), *(str(v) for v in recost)]
