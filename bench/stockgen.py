@@ -292,7 +292,7 @@ class BulkWriter:
                 d = v.dims
                 self.rows["vline"].append((self._take("vline"), vid, i, v.account_id, v.debit, v.credit, (v.summary or memo)[:500],
                                            day.isoformat(), period, d.get("customer_id"), d.get("supplier_id"), d.get("item_id"),
-                                           d.get("warehouse_id"), d.get("department_id"), v.source or doc_id, v.doc_line, None))
+                                           d.get("warehouse_id"), d.get("department_id"), v.source or doc_id, v.doc_line, None, False))
                 t = self.turnover[(v.account_id, period)]
                 t[0] += v.debit
                 t[1] += v.credit

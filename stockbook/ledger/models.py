@@ -117,10 +117,16 @@ class VoucherLine(models.Model):
     document = models.ForeignKey("posting.Document", null=True, blank=True, db_index=False, db_constraint=False, on_delete=models.PROTECT, related_name="+")
     doc_line = models.PositiveIntegerField(null=True, blank=True)
     corrects = models.ForeignKey("self", null=True, blank=True, db_index=False, on_delete=models.PROTECT, related_name="corrections")
+    # a line of a re-costing voucher (Voucher.RECOST): ``document`` is the document whose line it corrects, not
+    # the voucher's. The document index leads with it, so that a 补单's tens of thousands of correction lines
+    # go to the index's own part for them instead of into every page of the part that indexes posted lines (a
+    # third of a 补单's writing before 100,000 moves: docs/benchmarks.md); a look-up of every line of a document
+    # names both values (``recost__in=(False, True)``).
+    recost = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["voucher_id", "line_no"]
-        indexes = [models.Index(fields=["account", "date"]), models.Index(fields=["document", "doc_line"])]
+        indexes = [models.Index(fields=["account", "date"]), models.Index(fields=["recost", "document", "doc_line"], name="ledger_vl_document")]
 
 
 class PeriodBalance(models.Model):

@@ -56,7 +56,7 @@ def next_number(word: str, period: int, count: int = 1) -> int:
 _VOUCHER_COLUMNS = ("word", "period", "number", "date", "kind", "memo", "document_id", "debit_total", "credit_total",
                    "created_by_id", "created_at")
 _LINE_COLUMNS = ("voucher_id", "line_no", "account_id", "debit", "credit", "summary", "date", "period", "customer_id",
-                 "supplier_id", "item_id", "warehouse_id", "department_id", "document_id", "doc_line")
+                 "supplier_id", "item_id", "warehouse_id", "department_id", "document_id", "doc_line", "recost")
 
 
 def _check_balance(lines: list[VLine]) -> int:
@@ -175,7 +175,7 @@ def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher
         )
         v.pk = cur.fetchone()[0]
     v._state.adding = False
-    _insert_lines(_line_rows(v.pk, day, period, lines, memo, document.pk if document else None))
+    _insert_lines(_line_rows(v.pk, day, period, lines, memo, document.pk if document else None, kind == Voucher.RECOST))
     if pending:
         pending.vouchers.append(v)
         pending.turnover.setdefault(period, []).extend(lines)
@@ -184,15 +184,16 @@ def write_voucher(*, when: date, lines: list[VLine], document=None, kind=Voucher
     return v
 
 
-def _line_rows(voucher_id: int, day, period: int, lines: list[VLine], memo: str, owner: int | None) -> list[tuple]:
-    """The VoucherLine rows (in ``_LINE_COLUMNS`` order) of one voucher; ``day`` already adapted."""
+def _line_rows(voucher_id: int, day, period: int, lines: list[VLine], memo: str, owner: int | None, recost: bool) -> list[tuple]:
+    """The VoucherLine rows (in ``_LINE_COLUMNS`` order) of one voucher; ``day`` already adapted; ``recost``: a
+    re-costing voucher's (VoucherLine.recost)."""
     memo = memo[:500]
     rows = []
     for i, ln in enumerate(lines, 1):
         dim = ln.dims.get
         rows.append((voucher_id, i, ln.account_id, ln.debit, ln.credit, ln.summary[:500] if ln.summary else memo, day, period,
                      dim("customer_id"), dim("supplier_id"), dim("item_id"), dim("warehouse_id"), dim("department_id"),
-                     ln.source or owner, ln.doc_line))
+                     ln.source or owner, ln.doc_line, recost))
     return rows
 
 
@@ -287,11 +288,12 @@ def write_vouchers(specs: list[VoucherSpec], *, kind=Voucher.ADJUST, word="记",
     mine = turnover is None
     turnover = {} if mine else turnover
     rows, line_rows, refs = [], [], []
+    recost = kind == Voucher.RECOST
     for sp, pk, period, number in zip(specs, keys, periods, numbers):
         day = ops.adapt_datefield_value(sp.when)
         total = sum(ln.debit for ln in sp.lines)
         rows.append((pk, word, period, number, day, kind, sp.memo[:500], sp.document_id, total, total, created_by, now))
-        line_rows += _line_rows(pk, day, period, sp.lines, sp.memo, sp.document_id)
+        line_rows += _line_rows(pk, day, period, sp.lines, sp.memo, sp.document_id, recost)
         turnover.setdefault(period, []).extend(sp.lines)
         refs.append(VoucherRef(pk, word, period, number, sp.when, kind, sp.document_id))
     with connection.cursor() as cur:

@@ -46,7 +46,7 @@ def sides(a: int, red: bool = False) -> tuple[int, int]:
 def vouchers_of(doc_id: int):
     """The vouchers of a document, for its page and its REST view: its own (not the re-costing vouchers it
     caused: ``caused_by``) and the re-costing vouchers that correct its lines."""
-    return (Voucher.objects.filter((Q(document_id=doc_id) & ~Q(kind=Voucher.RECOST)) | Q(kind=Voucher.RECOST, lines__document_id=doc_id))
+    return (Voucher.objects.filter((Q(document_id=doc_id) & ~Q(kind=Voucher.RECOST)) | Q(lines__recost=True, lines__document_id=doc_id))
             .distinct().order_by("id"))
 
 
@@ -84,9 +84,9 @@ def posted(owner_ids) -> dict[int, dict]:
     ids = sorted(owner_ids)
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
-        mine = (Q(voucher__document_id__in=chunk) & ~Q(voucher__kind=Voucher.RECOST)) | Q(voucher__kind=Voucher.RECOST, document_id__in=chunk)
+        mine = Q(recost=False, voucher__document_id__in=chunk) | Q(recost=True, document_id__in=chunk)
         rows = (VoucherLine.objects.filter(mine)
-                .annotate(owner=Case(When(voucher__kind=Voucher.RECOST, then=F("document_id")), default=F("voucher__document_id")))
+                .annotate(owner=Case(When(recost=True, then=F("document_id")), default=F("voucher__document_id")))
                 .values("owner", "document_id", "doc_line", "account_id", *_DIM_KEYS)
                 .annotate(d=Sum("debit"), c=Sum("credit")))
         for r in rows:
@@ -116,11 +116,11 @@ def posted_lines(keys) -> dict[int, dict]:
     for i in range(0, len(keys), 400):
         chunk = keys[i:i + 400]
         keyed, params = pairs(chunk)
-        params += [Voucher.RECOST, Voucher.RECOST]
+        params += [False, True]  # both parts of the document index (VoucherLine.recost)
         sql = (f"SELECT vl.document_id, vl.doc_line, vl.account_id, {dims}, SUM(vl.debit), SUM(vl.credit) "
-               f"FROM {keyed} JOIN {VoucherLine._meta.db_table} vl ON vl.document_id = k.column1 AND vl.doc_line = k.column2 "
-               f"JOIN {Voucher._meta.db_table} v ON v.id = vl.voucher_id "
-               f"WHERE (v.document_id = vl.document_id AND v.kind <> %s) OR v.kind = %s "
+               f"FROM {keyed} JOIN {VoucherLine._meta.db_table} vl ON vl.recost IN (%s, %s) AND vl.document_id = k.column1 "
+               f"AND vl.doc_line = k.column2 JOIN {Voucher._meta.db_table} v ON v.id = vl.voucher_id "
+               f"WHERE vl.recost OR v.document_id = vl.document_id "
                f"GROUP BY vl.document_id, vl.doc_line, vl.account_id, {dims}")
         with connection.cursor() as cur:
             cur.execute(sql, params)

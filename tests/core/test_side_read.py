@@ -68,7 +68,7 @@ with connection.cursor() as cur:
     lines = cur.fetchall()
     cur.execute("SELECT document_id, line, sub, qty, value FROM stock_stockmove ORDER BY 1, 2, 3")
     moves = cur.fetchall()
-    cur.execute("SELECT v.number, v.kind, l.account_id, l.debit, l.credit, l.document_id, l.doc_line "
+    cur.execute("SELECT v.number, v.kind, l.account_id, l.debit, l.credit, l.document_id, l.doc_line, l.recost "
                 "FROM ledger_voucherline l JOIN ledger_voucher v ON v.id = l.voucher_id ORDER BY v.id, l.line_no")
     vlines = cur.fetchall()
 from stockbook.stock.revalue import recompute

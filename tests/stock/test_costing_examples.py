@@ -808,3 +808,8 @@ def test_recosting_vouchers_show_on_both_documents(post_json, web):
     assert web.get("/api/documents/purchase_receipt/R2").json()["vouchers"] == [str(own)]
     # numbered when the posting ends, the receipt's own voucher first, gapless; the result names the stored numbers
     assert [v.number for v in (own, *recost)] == [5, 6, 7] and [str(v) for v in res.vouchers] == [str(own), *(str(v) for v in recost)]
+    # the correction lines are marked as a re-costing's (VoucherLine.recost: the document index leads with it)
+    from stockbook.ledger.models import VoucherLine
+
+    assert set(VoucherLine.objects.filter(recost=True).values_list("voucher_id", flat=True)) == {v.pk for v in recost}
+    assert not VoucherLine.objects.filter(recost=False, voucher__kind=Voucher.RECOST).exists()

@@ -360,7 +360,7 @@ def document_detail(request, pk):
         m.code_name = CODE_NAMES.get(m.code, m.code)
     # its own vouchers and every voucher with a line linked to it (a close's, the re-costing ones correcting it);
     # the re-costing vouchers it caused in other documents' books are listed apart
-    vouchers = (Voucher.objects.filter((Q(document=doc) & ~Q(kind=Voucher.RECOST)) | Q(lines__document=doc)).distinct()
+    vouchers = (Voucher.objects.filter((Q(document=doc) & ~Q(kind=Voucher.RECOST)) | Q(lines__recost__in=(False, True), lines__document=doc)).distinct()
                 .select_related("document").order_by("date", "id"))
     caused = caused_by(doc.pk)
     referenced = []
