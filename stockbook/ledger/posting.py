@@ -355,9 +355,10 @@ def add_turnover(period: int, lines: list[VLine]):
     add_turnovers({period: lines})
 
 
-def add_turnovers(turnover: dict[int, list[VLine]]):
-    """``add_turnover`` for the lines of many months ({period: lines}): one upsert per table."""
+def add_turnovers(turnover: dict[int, list[VLine]], later: bool = False):
+    """``add_turnover`` for the lines of many months ({period: lines}): one upsert per table. ``later``: behind
+    a re-costing's writes, if they run (core/sql.write_behind)."""
     pb, pp = _turnover_rows(turnover)
     with connection.cursor() as cur:
-        insert_rows(cur, _PB_HEAD, pb, _PB_TAIL)
-        insert_rows(cur, _PP_HEAD, pp, _PP_TAIL)
+        insert_rows(cur, _PB_HEAD, pb, _PB_TAIL, later=later)
+        insert_rows(cur, _PP_HEAD, pp, _PP_TAIL, later=later)

@@ -241,7 +241,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
     if vlines:
         batch.append(VoucherSpec(day, vlines, cause.pk, memo))
     out += write_vouchers(batch, kind=Voucher.RECOST, user=user, turnover=turnover, ids=ids)
-    add_turnovers(turnover)
+    add_turnovers(turnover, later=True)
     counts = sorted(i for i, d in docs.items() if d.type == "stock_count")  # a count with no changed line: nothing to settle again
     settlements = list(Document.objects.filter(type="count_settlement", ref_document_id__in=counts).order_by("id"))
     if settlements:
