@@ -30,6 +30,17 @@ _lock = threading.Lock()
 _threads: dict[str, "Checkpointer"] = {}
 
 
+def _connection_to(path: str, got: tuple | None, **kwargs) -> tuple[int, sqlite3.Connection]:
+    """(inode, connection) to the file at ``path``: ``got`` if it is still a connection to that file, else a new
+    one (``got``'s closed) — a file replaced under the same name (a benchmark's fresh copy) is another file."""
+    inode = os.stat(path).st_ino
+    if got is not None and got[0] == inode:
+        return got
+    if got is not None:
+        got[1].close()
+    return inode, sqlite3.connect(path, timeout=5, **kwargs)
+
+
 class Checkpointer(threading.Thread):
     def __init__(self, path: str):
         super().__init__(name=f"sqlite-checkpoint {path}", daemon=True)
@@ -55,24 +66,20 @@ class Checkpointer(threading.Thread):
         # the WAL (its frames not committed, so nothing to copy) a look every 0.1 s took a tenth of a core from
         # its two threads (docs/benchmarks.md)
         wal = self.path + "-wal"
-        con, inode = None, None
+        got = None  # (inode, connection)
         try:
             while not self.stopped.wait(INTERVAL):
                 try:
                     if os.path.getsize(wal) > WAL_LIMIT:
-                        now = os.stat(self.path).st_ino
-                        if con is None or now != inode:
-                            if con is not None:
-                                con.close()
-                            con, inode = sqlite3.connect(self.path, timeout=5), now
-                        self.checkpoint(con=con)
+                        got = _connection_to(self.path, got)
+                        self.checkpoint(con=got[1])
                 except (OSError, sqlite3.Error):  # no WAL yet, or busy: the next look tries again
-                    if con is not None:
-                        con.close()
-                    con = None
+                    if got is not None:
+                        got[1].close()
+                    got = None
         finally:
-            if con is not None:
-                con.close()
+            if got is not None:
+                got[1].close()
 
     def stop(self):
         self.stopped.set()
@@ -176,19 +183,13 @@ def side_reads_ok(conn) -> bool:
 
 
 def _side_connection(path: str) -> sqlite3.Connection:
-    """The process's second connection to ``path`` (opened again when the file is another one: replaced under
-    the same name). Used under ``_side_lock``."""
-    inode = os.stat(path).st_ino
-    got = _side_cons.get(path)
-    if got is not None and got[0] == inode:
-        return got[1]
-    if got is not None:
-        got[1].close()
-    con = sqlite3.connect(path, timeout=5, check_same_thread=False, isolation_level=None)
-    con.execute("PRAGMA query_only=1")
-    con.execute(f"PRAGMA mmap_size={WIDE_MAP}")
-    _side_cons[path] = (inode, con)
-    return con
+    """The process's second connection to ``path`` (``_connection_to``). Used under ``_side_lock``."""
+    was = _side_cons.get(path)
+    got = _side_cons[path] = _connection_to(path, was, check_same_thread=False, isolation_level=None)
+    if got is not was:
+        got[1].execute("PRAGMA query_only=1")
+        got[1].execute(f"PRAGMA mmap_size={WIDE_MAP}")
+    return got[1]
 
 
 class SideRead:
