@@ -170,22 +170,14 @@ def line_changes(owner_id: int, line_no: int, new: tuple, old: tuple, resolve, d
     no Entry per amount: a re-costing corrects tens of thousands of lines (tests/stock/test_line_changes.py).
     ``resolve``: role or account id → account id (``Accounts.resolve``); ``dims``: the line's dimensions."""
     net: dict[int, list] = {}  # account → [new amount, old amount]
-    for role_or_id, amount in old:
-        if amount:
-            aid = resolve(role_or_id)
-            n = net.get(aid)
-            if n is None:
-                net[aid] = [0, amount]
-            else:
-                n[1] += amount
-    for role_or_id, amount in new:
-        if amount:
-            aid = resolve(role_or_id)
-            n = net.get(aid)
-            if n is None:
-                net[aid] = [amount, 0]
-            else:
-                n[0] += amount
+    for pairs, at in ((old, 1), (new, 0)):
+        for role_or_id, amount in pairs:
+            if amount:
+                aid = resolve(role_or_id)
+                n = net.get(aid)
+                if n is None:
+                    n = net[aid] = [0, 0]
+                n[at] += amount
     changed = [aid for aid, n in net.items() if n[0] != n[1]]
     if len(changed) > 1:
         changed.sort()
