@@ -14,7 +14,7 @@ from stockbook.stock.service import Costing
 from . import grni
 from .models import Document, DocumentLine
 from .rules import RED_INK, close_entries, entries_for, line_amounts, line_dims, settlement_entries
-from .sync import corrections, line_changes, pairs, post_entries, posted, posted_lines, resync
+from .sync import LineChanges, corrections, pairs, post_entries, posted, posted_lines, resync
 
 PARTY = {"supplier_id", "customer_id"}
 RECOST_BATCH = 5000  # correction lines per write_vouchers call: written behind while the next batch is computed
@@ -207,7 +207,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
     out, batch, size, turnover = [], [], 0, {}  # the period balances written once, at the end
     day, vlines = None, []
     parties: dict[tuple, dict] = {}  # one party dict per supplier/customer (read only)
-    resolve = acc.resolve
+    changes = LineChanges(acc.resolve)
     # date by date, the documents of a date in id order: each batch of vouchers is written (its lines behind,
     # core/sql.write_behind) while the next is computed
     for i in sorted(docs, key=lambda i: (docs[i].date, i)):
@@ -235,7 +235,7 @@ def _correct(costing, cause, acc, user, method, reversal: bool) -> list:
                 new = line_amounts(t, amount, tax, results[k] or {}, inv, monthly, grni_to)
                 old = line_amounts(t, amount, tax, b.result or {}, inv, monthly, grni_to)
                 if new != old:
-                    vlines += line_changes(i, k[1], new, old, resolve, line_dims(party, item_id, wh), red)
+                    vlines += changes(i, k[1], new, old, line_dims(party, item_id, wh), red)
         else:
             vlines += corrections(i, entries_for(d, lines.get(i, []), party, acc, items, reroute), have.get(i, {}), red=red)
     if vlines:

@@ -163,29 +163,47 @@ def _append_difference(lines: list[VLine], key: tuple, want: tuple[int, int], ha
         lines.append(VLine(account_id, 0, want[1] - have[1], "", doc_line, dims, source))
 
 
-def line_changes(owner_id: int, line_no: int, new: tuple, old: tuple, resolve, dims: dict, red: bool = False) -> list[VLine]:
-    """The lines that make vouchers posted from a line's entries with its old result (``old``) say its entries
-    with the new one (``new``), both as ``rules.line_amounts`` gives them; in account order, [] if nothing
-    changes. The same as ``corrections(owner_id, new entries, states(owner_id, old entries))`` — one pass with
-    no Entry per amount: a re-costing corrects tens of thousands of lines (tests/stock/test_line_changes.py).
-    ``resolve``: role or account id → account id (``Accounts.resolve``); ``dims``: the line's dimensions."""
-    net: dict[int, list] = {}  # account → [new amount, old amount]
-    for pairs, at in ((old, 1), (new, 0)):
-        for role_or_id, amount in pairs:
-            if amount:
-                aid = resolve(role_or_id)
-                n = net.get(aid)
-                if n is None:
-                    n = net[aid] = [0, 0]
-                n[at] += amount
-    changed = [aid for aid, n in net.items() if n[0] != n[1]]
-    if len(changed) > 1:
-        changed.sort()
-    lines: list[VLine] = []
-    for aid in changed:
-        a, b = net[aid]
-        _append_difference(lines, (owner_id, line_no, aid), sides(a, red), sides(b, red), dims)
-    return lines
+class LineChanges:
+    """A re-costing's corrections of changed lines, for one chart: the lines that make vouchers posted from a line's entries
+    with its old result (``old``) say its entries with the new one (``new``), both as ``rules.line_amounts``
+    gives them; in account order, [] if nothing changes. The same as ``corrections(owner_id, new entries,
+    states(owner_id, old entries))`` — with no Entry per amount: a re-costing corrects tens of thousands of
+    lines (tests/stock/test_line_changes.py). ``resolve``: role or account id → account id
+    (``Accounts.resolve``).
+
+    The lines of one rule have few shapes (which roles, in which order). Each shape's accounts are resolved
+    once: for each account, in account order, the positions of the amounts it sums in the new and the old
+    entries (two roles of a chart may share an account)."""
+
+    def __init__(self, resolve):
+        self.resolve = resolve
+        self._shapes: dict[tuple, list] = {}
+
+    def _shape(self, key: tuple) -> list:
+        accounts: dict[int, tuple[list, list]] = {}
+        for roles, at in key:
+            for pos, role_or_id in enumerate(roles):
+                accounts.setdefault(self.resolve(role_or_id), ([], []))[at].append(pos)
+        shape = [(aid, tuple(pn), tuple(po)) for aid, (pn, po) in sorted(accounts.items())]
+        self._shapes[key] = shape
+        return shape
+
+    def __call__(self, owner_id: int, line_no: int, new: tuple, old: tuple, dims: dict, red: bool = False) -> list[VLine]:
+        """``dims``: the line's dimensions."""
+        rn, an = zip(*new) if new else ((), ())
+        ro, ao = zip(*old) if old else ((), ())
+        key = ((rn, 0), (ro, 1))
+        shape = self._shapes.get(key) or self._shape(key)
+        lines: list[VLine] = []
+        for aid, pn, po in shape:
+            a = b = 0
+            for p in pn:
+                a += an[p]
+            for p in po:
+                b += ao[p]
+            if a != b:
+                _append_difference(lines, (owner_id, line_no, aid), sides(a, red), sides(b, red), dims)
+        return lines
 
 
 def resync(owner, entries: list[Entry], *, when, user=None, memo="", have: dict | None = None) -> Voucher | None:

@@ -1,4 +1,4 @@
-"""A re-costing corrects a changed line from its entries with the old and the new result (``sync.line_changes``
+"""A re-costing corrects a changed line from its entries with the old and the new result (``sync.LineChanges``
 over ``rules.line_amounts``): the same voucher lines as correcting what vouchers posted from the old entries
 say (``corrections`` over ``states``), for every line rule — including accounts that coincide, red ink and
 amounts that change side."""
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stockbook.posting.rules import RED_INK, Accounts, entries_for, line_amounts, line_dims
-from stockbook.posting.sync import corrections, line_changes, states
+from stockbook.posting.sync import LineChanges, corrections, states
 
 TYPES = ["purchase_receipt", "purchase_invoice", "purchase_red_invoice", "sales_red_invoice", "purchase_return",
          "sales_delivery", "sales_invoice", "sales_return", "stock_count", "scrap"]
@@ -64,6 +64,12 @@ def test_line_changes_are_the_corrections_of_the_old_entries(t, amount, tax, old
     except KeyError:  # a result without the part its rule reads: the rule fails either way
         return
     grni = inv if rerouted else "grni"
-    got = line_changes(owner, line_no, line_amounts(t, amount, tax, new, inv, monthly, grni),
-                       line_amounts(t, amount, tax, old or {}, inv, monthly, grni), acc.resolve, line_dims(party, item, wh), red)
-    assert got == want
+    changes = LineChanges(acc.resolve)
+    args = (owner, line_no, line_amounts(t, amount, tax, new, inv, monthly, grni),
+            line_amounts(t, amount, tax, old or {}, inv, monthly, grni), line_dims(party, item, wh), red)
+    assert changes(*args) == want
+    assert changes(*args) == want  # the shape's accounts cached
+    # the cached shape with other amounts: the change reversed
+    back = corrections(owner, entries(old), states(owner, entries(new), red), red) if old is not None else None
+    if back is not None:
+        assert changes(args[0], args[1], args[3], args[2], *args[4:]) == back
