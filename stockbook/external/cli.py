@@ -16,7 +16,7 @@ def register(sub):
     from stockbook.cli import _date
 
     for kind in ("wms", "gl"):
-        q = xs.add_parser(kind, help="WMS stock export (csv/xlsx)" if kind == "wms" else "voucher export of 金蝶/用友/… (csv/xlsx/txt)")
+        q = xs.add_parser(kind, help="WMS stock export (csv/xlsx/xls)" if kind == "wms" else "voucher export of 金蝶/用友/… (csv/xlsx/xls/dbf/txt)")
         q.add_argument("file")
         if kind == "wms":
             q.add_argument("--as-of", dest="as_of", type=_date, required=True)

@@ -52,6 +52,15 @@ class Layout:
 
 
 LAYOUTS = [
+    # dBase field names, space-padded and lower-cased by values.header (FDATE = 凭证日期, FNUM = 凭证号, FENTRYID =
+    # 分录号 from 0); FTRANSDATE (业务日期) is often empty and is not the voucher's date
+    Layout("kingdee_kis_dbf", "gl", "金蝶 KIS 凭证引入/引出 DBF", [{"fdate", "fgroup", "fnum", "facctid"}],
+           {"fdate": "date", "fgroup": "word", "fnum": "voucher_no", "facctid": "account", "fdebit": "debit",
+            "fcredit": "credit", "fexp": "summary", "freference": "reference"}),
+    # the 73 columns of U8's GL_accvouch: 制单日期 is the voucher's date (日期 further right is an external voucher's)
+    Layout("yonyou_u8_excel", "gl", "用友 U8 凭证引入 Excel（73 列）", [{"会计期间", "凭证类别字", "凭证编号", "科目编码"}],
+           {"制单日期": "date", "凭证类别字": "word", "凭证编号": "voucher_no", "科目编码": "account", "借方金额": "debit",
+            "贷方金额": "credit", "摘要": "summary", "外部凭证业务号": "reference"}),
     Layout("kingdee_cloud", "gl", "金蝶云星空 凭证引入模板", [{"fdate", "fvouchergroupno", "faccountid"}],
            {"fdate": "date", "fvouchergroupno": "voucher_no", "fvouchergroupid#name": "word", "faccountid": "account",
             "fdebit": "debit", "fcredit": "credit", "fexplanation": "summary", "fbusno": "reference"}),

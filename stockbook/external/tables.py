@@ -1,12 +1,18 @@
 """Bytes of an uploaded file → sheets of rows (lists of cell values).
 
 csv/txt: UTF-8 (with or without BOM), else GBK (GB18030); comma, tab or semicolon separated.
-xlsx: every sheet (openpyxl, read-only, cached values). Old .xls (BIFF) is refused with a sentence asking
-for xlsx or csv (no xls reader is installed). Anything that is not a table raises ``FileRejected``.
+xlsx: every sheet (its XML read directly; openpyxl for anything unusual), cached values.
+xls: old Excel (BIFF, what 金蝶 KIS and 旺店通 export), every sheet (xlrd); date cells become dates, whole numbers
+ints (as in an xlsx).
+dbf: a dBase table (金蝶 KIS 凭证引入/引出, dbfread): one sheet, row 1 the field names; text in the file's code page
+(GB18030 unless it names a Chinese one), padding trimmed; records marked deleted (the file's flag or KIS's ``FDELETED``) left out.
+Anything that is not a table raises ``FileRejected``.
 """
 import csv
 import io
+import struct
 import zipfile
+from datetime import time as dt_time
 
 from .values import text
 
@@ -43,10 +49,12 @@ def read_sheets(data: bytes, filename: str = "") -> list[tuple[str, list[list]]]
         raise FileRejected("文件过大（超过 200 MB）")
     if data[:4] == b"PK\x03\x04":
         return _xlsx(data)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise FileRejected("这是旧版 Excel（.xls）文件：请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE2 compound file: old Excel
+        return _xls(data)
+    if filename.lower().endswith(".dbf") or _looks_like_dbf(data):
+        return _dbf(data)
     if b"\x00" in data[:4096]:
-        raise FileRejected("文件不是表格（CSV 或 xlsx）")
+        raise FileRejected("文件不是表格（CSV、xlsx、xls 或 dbf）")
     return [("", _csv(decode(data)))]
 
 
@@ -170,6 +178,125 @@ def _xlsx_openpyxl(data: bytes) -> list[tuple[str, list[list]]]:
     finally:
         wb.close()
     return out
+
+
+def _xls(data: bytes) -> list[tuple[str, list[list]]]:
+    """Sheets of an old Excel (BIFF) file: text, numbers (whole ones as int), dates (date or datetime), booleans;
+    empty and error cells None."""
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except Exception as e:  # noqa: BLE001 - a damaged file fails anywhere in xlrd (CompDocError, struct.error, …)
+        raise FileRejected(f"无法读取 xls 文件（{str(e)[:80]}）：请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
+    out = []
+    try:
+        for i in range(book.nsheets):
+            sh = book.sheet_by_index(i)
+            if sh.name == "t_Schema":  # K/3 标准凭证 metadata sheet
+                continue
+            rows = []
+            for r in range(sh.nrows):
+                row = []
+                for c in sh.row(r):
+                    row.append(_xls_value(c, book.datemode))
+                while row and row[-1] is None:
+                    row.pop()
+                rows.append(row)
+            out.append((sh.name, rows))
+    except Exception as e:  # noqa: BLE001 - as above
+        raise FileRejected(f"无法读取 xls 文件（{str(e)[:80]}）：请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
+    finally:
+        book.release_resources()
+    return out
+
+
+def _xls_value(cell, datemode):
+    import xlrd
+
+    t, v = cell.ctype, cell.value
+    if t == xlrd.XL_CELL_TEXT:
+        return v
+    if t == xlrd.XL_CELL_NUMBER:
+        return int(v) if v.is_integer() else v
+    if t == xlrd.XL_CELL_DATE:
+        try:
+            d = xlrd.xldate.xldate_as_datetime(v, datemode)
+        except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+            return v  # a serial number out of range: to_date says what is wrong with it
+        return d.date() if d.time() == dt_time(0) else d
+    if t == xlrd.XL_CELL_BOOLEAN:
+        return bool(v)
+    return None  # empty, blank, error
+
+
+# dBase version bytes: III, III with memo, IV, FoxPro, Visual FoxPro (with autoincrement / varchar)
+_DBF_VERSIONS = {0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x7B, 0x83, 0x8B, 0x8E, 0xCB, 0xF5, 0xFB}
+
+
+def _looks_like_dbf(data: bytes) -> bool:
+    """A dBase header: a known version byte, a last-update date, a header length that holds whole 32-byte
+    field descriptors, and exactly as many bytes as its records need."""
+    if len(data) < 65 or data[0] not in _DBF_VERSIONS:
+        return False
+    _y, m, d = data[1], data[2], data[3]
+    n, hlen, rlen = struct.unpack("<IHH", data[4:12])
+    if not (1 <= m <= 12 and 1 <= d <= 31 and hlen >= 65 and rlen >= 2):
+        return False
+    body = len(data) - hlen
+    return body in (n * rlen, n * rlen + 1) and data[32:hlen].find(b"\x0d") >= 0
+
+
+# dBase language driver ids of the Chinese code pages → Python codecs. Any other (none, or a Western one a writer
+# copied from its template) is read as GB18030: KIS files are written in GBK whatever their header says.
+_DBF_CODEPAGES = {0x4D: "gbk", 0x7A: "gbk", 0x78: "big5", 0x4F: "big5"}
+
+
+def _dbf(data: bytes) -> list[tuple[str, list[list]]]:
+    """A dBase table as one sheet: the field names, then one row per record (deleted ones left out)."""
+    import os
+    import tempfile
+
+    from dbfread import DBF
+    from dbfread.exceptions import DBFNotFound, MissingMemoFile
+
+    if len(data) < 33:
+        raise FileRejected("无法读取 dbf 文件：文件不完整")
+    encoding = _DBF_CODEPAGES.get(data[29], "gb18030")
+    fd, path = tempfile.mkstemp(suffix=".dbf")  # dbfread reads a file by its name
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        try:
+            table = DBF(path, encoding=encoding, char_decode_errors="strict", ignore_missing_memofile=True)
+            names = list(table.field_names)
+            rows: list[list] = [names]
+            deleted = next((i for i, n in enumerate(names) if n.upper() == "FDELETED"), None)
+            for rec in table:
+                row = [_dbf_value(v) for v in rec.values()]
+                if deleted is not None and row[deleted]:
+                    continue
+                rows.append(row)
+        except UnicodeDecodeError:
+            raise FileRejected("dbf 文件的文字编码无法识别（应为 GBK）")
+        except (ValueError, struct.error, EOFError, DBFNotFound, MissingMemoFile, KeyError, IndexError) as e:
+            raise FileRejected(f"无法读取 dbf 文件：{str(e)[:100]}")
+    finally:
+        os.unlink(path)
+    return [("", rows)]
+
+
+def _dbf_value(v):
+    """A dBase value as the sheet readers give it: text trimmed (fields are space-padded), whole numbers as int
+    (KIS writes 凭证号 and 分录号 as floats: 3.0), dates as dates."""
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    if isinstance(v, bytes):
+        return None
+    return v
 
 
 def is_blank(row) -> bool:

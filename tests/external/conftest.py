@@ -1,4 +1,5 @@
-"""Books for external reconciliation tests, and builders of external files (csv in UTF-8/GBK, xlsx).
+"""Books for external reconciliation tests, and builders of external files (csv in UTF-8/GBK, xlsx, dBase; the
+old-Excel files are fixtures: fixtures/make_xls.py).
 
 Company (conftest ``company``): WH1 主仓, A001 铜线 kg with t = 1000 kg. Added here: WH2 二号仓, B002 螺丝
 (pcs, box = 100 pcs), C003 电缆 (kg), barcode 6920000000017 for B002.
@@ -11,8 +12,12 @@ Stock on 2026-01-31 (``stocked``):
 """
 import csv
 import io
+from pathlib import Path
 
 import pytest
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture
@@ -58,3 +63,32 @@ def xlsx_bytes(rows, title="Sheet1", extra_sheets=()) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def dbf_bytes(fields, records, codepage=0x4D, deleted=()) -> bytes:
+    """A dBase III table as 金蝶 KIS writes one. ``fields``: (name, type C/N/D/L, width, decimals); ``records``:
+    tuples of Python values (str, or bytes as they are, int/float, date, bool, None); ``deleted``: indexes of records flagged deleted."""
+    import struct
+    from datetime import date
+
+    rlen = 1 + sum(w for _, _, w, _ in fields)
+    hlen = 32 + 32 * len(fields) + 1
+    head = struct.pack("<B3BIHH", 0x03, 126, 1, 31, len(records), hlen, rlen) + bytes(17) + bytes([codepage]) + bytes(2)
+    for name, typ, width, dec in fields:
+        head += name.encode("ascii").ljust(11, b"\x00") + typ.encode("ascii") + bytes(4) + bytes([width, dec]) + bytes(14)
+    head += b"\x0d"
+    body = b""
+    for i, rec in enumerate(records):
+        body += b"*" if i in deleted else b" "
+        for (_name, typ, width, dec), v in zip(fields, rec):
+            if typ == "C":
+                cell = (v if isinstance(v, bytes) else (v or "").encode("gbk")).ljust(width, b" ")
+            elif typ == "N":
+                cell = ("" if v is None else f"{v:.{dec}f}").encode("ascii").rjust(width, b" ")
+            elif typ == "D":
+                cell = (v.strftime("%Y%m%d") if isinstance(v, date) else " " * 8).encode("ascii")
+            else:
+                cell = b"T" if v else b"F"
+            assert len(cell) == width, (typ, v)
+            body += cell
+    return head + body + b"\x1a"

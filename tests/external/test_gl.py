@@ -18,7 +18,7 @@ import pytest
 
 from stockbook.external.service import FileRejected, gl_lines, latest_run, run_gl
 
-from .conftest import csv_bytes, xlsx_bytes
+from .conftest import FIXTURES, csv_bytes, dbf_bytes, xlsx_bytes
 
 D1, D2 = date(2026, 1, 1), date(2026, 1, 31)
 
@@ -169,6 +169,95 @@ def test_u8_voucher_text(gl_books):
              ln("2026-01-25", 6, "费用", "5602", "100", "0"), ln("2026-01-25", 6, "费用", "1001", "0", "100")]
     out = run_gl("\r\n".join(lines).encode("gbk"), date_from=D1, date_to=D2, save=False)
     check(out, "yonyou_u8_txt")
+
+
+def test_kis_journal_old_excel(gl_books):
+    """The same 会计分录序时簿 as KIS exports it, an old Excel (.xls) file: date cells, a date as text, codes as
+    numbers (1405, 2202.02) and text, a 合计 row, a second sheet (fixtures/make_xls.py)."""
+    data = (FIXTURES / "kis_journal.xls").read_bytes()
+    out = run_gl(data, date_from=D1, date_to=D2, file_name="序时簿.xls", save=False)
+    check(out, "kingdee_kis_journal")
+    assert out["errors"] == [] and out["summary"]["rows_ok"] == 10
+
+
+KIS_FIELDS = [("FDATE", "D", 8, 0), ("FTRANSDATE", "D", 8, 0), ("FPERIOD", "N", 10, 5), ("FGROUP", "C", 4, 0), ("FNUM", "N", 10, 0),
+              ("FENTRYID", "N", 10, 0), ("FEXP", "C", 60, 0), ("FACCTID", "C", 40, 0), ("FCLSNAME1", "C", 20, 0),
+              ("FOBJID1", "C", 20, 0), ("FCYID", "C", 4, 0), ("FEXCHRATE", "N", 12, 6), ("FDC", "C", 1, 0), ("FFCYAMT", "N", 16, 2),
+              ("FDEBIT", "N", 16, 2), ("FCREDIT", "N", 16, 2), ("FPREPARE", "C", 20, 0), ("FPOSTED", "L", 1, 0),
+              ("FDELETED", "L", 1, 0), ("FREFERENCE", "C", 30, 0)]
+
+
+def kis_records(extra=()):
+    def ln(d, n, entry, acc, dr, cr, ref="", summary="入库", deleted=False):
+        return (d, None, 1.0, "记", float(n), float(entry), summary, acc, "供应商" if acc == "220202" else "", "S01" if acc == "220202" else "",
+                "RMB", 1.0, "D" if dr else "C", dr or cr, dr, cr, "张三", False, deleted, ref)
+    return [ln(date(2026, 1, 5), 1, 0, "1405", 25000, 0, "R-001", "采购入库（R-001）"), ln(date(2026, 1, 5), 1, 1, "2202.02", 0, 25000, "R-001"),
+            ln(date(2026, 1, 10), 2, 0, "1405", 78000, 0), ln(date(2026, 1, 10), 2, 1, "2202.02", 0, 78000),
+            ln(date(2026, 1, 12), 3, 0, "1405", 65, 0), ln(date(2026, 1, 12), 3, 1, "220202", 0, 65),
+            ln(date(2026, 1, 20), 9, 0, "1403", 500, 0), ln(date(2026, 1, 20), 9, 1, "220202", 0, 500),
+            ln(date(2026, 1, 25), 6, 0, "5602", 100, 0, summary="费用"), ln(date(2026, 1, 25), 6, 1, "1001", 0, 100, summary="费用"),
+            *[ln(*e) for e in extra]]
+
+
+def test_kis_dbf_voucher_file(gl_books):
+    """金蝶 KIS 凭证引出 DBF: GBK text (code page 0x4D), space-padded fields, 凭证号 and 分录号 as floats (3.0), FDC D/C; a
+    record the file marks deleted and one KIS marks FDELETED are left out (they would be 记-7 and 记-8)."""
+    recs = kis_records(extra=[(date(2026, 1, 26), 7, 0, "5602", 40, 0), (date(2026, 1, 26), 7, 1, "1001", 0, 40),
+                              (date(2026, 1, 27), 8, 0, "5602", 30, 0, "", "入库", True), (date(2026, 1, 27), 8, 1, "1001", 0, 30, "", "入库", True)])
+    data = dbf_bytes(KIS_FIELDS, recs, deleted={10, 11})
+    for name in ("PZ.DBF", "凭证"):  # by its name, or by its header alone
+        out = run_gl(data, date_from=D1, date_to=D2, file_name=name, save=False)
+        check(out, "kingdee_kis_dbf")
+        assert out["errors"] == [] and out["summary"]["rows_ok"] == 10
+
+
+def test_kis_dbf_code_pages_and_damage(gl_books):
+    """A KIS file whose header names no code page is still read as GBK; a cut-off file or one in another encoding
+    is refused with a sentence, and nothing is saved."""
+    data = dbf_bytes(KIS_FIELDS, kis_records(), codepage=0x00)
+    check(run_gl(data, date_from=D1, date_to=D2, file_name="pz.dbf", save=False), "kingdee_kis_dbf")
+    with pytest.raises(FileRejected) as e:
+        run_gl(data[:40], date_from=D1, date_to=D2, file_name="pz.dbf")
+    assert "dbf" in e.value.message
+    recs = kis_records()
+    recs[2] = recs[2][:6] + (b"\xff\xfe not GBK",) + recs[2][7:]  # 摘要 in no Chinese encoding
+    with pytest.raises(FileRejected) as e:
+        run_gl(dbf_bytes(KIS_FIELDS, recs), date_from=D1, date_to=D2, file_name="pz.dbf")
+    assert "编码" in e.value.message
+    from stockbook.external.models import ExternalRun
+
+    assert not ExternalRun.objects.exists()
+
+
+U8_HEAD = ("会计期间 凭证类别字 凭证类别排序号 凭证编号 行号 制单日期 附单据数 制单人 审核人 记账人 记账标志 出纳人 凭证标志 凭证头自定义项1 "
+           "凭证头自定义项2 摘要 科目编码 币种 借方金额 贷方金额 外币借方金额 外币贷方金额 汇率 数量借方 数量贷方 结算方式编码 票号 票号发生日期 "
+           "部门编码 职员编码 客户编码 供应商编码 项目编码 项目大类编码 业务员 对方科目编码 银行帐两清标志 往来帐两清标志 是否核销 外部凭证帐套号 "
+           "外部凭证会计年度 外部凭证系统名称 外部凭证系统版本号 外部凭证制单日期 外部凭证会计期间 外部凭证业务类型 外部凭证业务号 日期 标志 "
+           "外部凭证单据号 凭证是否可修改 凭证分录是否可增删 凭证合计金额是否保值 分录数值是否可修改 分录科目是否可修改 分录受控科目可用状态 "
+           "分录往来项是否可修改 分录部门是否可修改 分录项目是否可修改 分录往来项是否必输").split() + [f"自定义字段{i}" for i in range(1, 11)] + [
+    "现金项目编号", "现金借方", "现金贷方"]
+
+
+def test_u8_voucher_excel_73_columns(gl_books):
+    """用友 U8 凭证引入 Excel mirroring GL_accvouch (73 columns): the voucher's date is 制单日期 — the 日期 column further
+    right (an external voucher's) is filled with another date here and must not be read — codes undotted, 对方科目
+    listing several codes, 客户编码 with leading zeros, 附单据数 -1."""
+    assert len(U8_HEAD) == 73
+
+    def ln(d, n, row, summary, acc, dr, cr, ref=""):
+        r = dict.fromkeys(U8_HEAD)
+        r.update({"会计期间": 1, "凭证类别字": "记", "凭证类别排序号": 1, "凭证编号": n, "行号": row, "制单日期": d, "附单据数": -1,
+                  "制单人": "张三", "摘要": summary, "科目编码": acc, "币种": "人民币", "借方金额": dr, "贷方金额": cr, "客户编码": "000123",
+                  "对方科目编码": "5602,2210102", "外部凭证业务号": ref, "日期": "2025-12-31"})
+        return [r[h] for h in U8_HEAD]
+    body = [ln("2026-01-05", 1, 1, "入库 R-001", "1405", 25000, 0, "R-001"), ln("2026-01-05", 1, 2, "入库 R-001", "220202", 0, 25000, "R-001"),
+            ln("2026-01-10", 2, 1, "入库", "1405", "78000.00", "0.00"), ln("2026-01-10", 2, 2, "入库", "220202", "0.00", "78000.00"),
+            ln("2026-01-12", 3, 1, "入库", "1405", 65, 0), ln("2026-01-12", 3, 2, "入库", "220202", 0, 65),
+            ln("2026-01-20", 9, 1, "入库", "1403", 500, 0), ln("2026-01-20", 9, 2, "入库", "220202", 0, 500),
+            ln("2026-01-25", 6, 1, "费用", "5602", 100, 0), ln("2026-01-25", 6, 2, "费用", "1001", 0, 100)]
+    out = run_gl(xlsx_bytes([U8_HEAD] + body), date_from=D1, date_to=D2, save=False)
+    check(out, "yonyou_u8_excel")
+    assert out["errors"] == []
 
 
 def test_bad_rows_and_good_rows(gl_books):

@@ -6,7 +6,7 @@ import pytest
 
 from stockbook.external.service import FileRejected, latest_run, run_wms, stock_rows
 
-from .conftest import csv_bytes, xlsx_bytes
+from .conftest import FIXTURES, csv_bytes, xlsx_bytes
 
 AS_OF = date(2026, 1, 31)
 
@@ -24,7 +24,7 @@ def test_matching_file_has_no_differences_csv_english(stocked):
     assert out["summary"]["rows_read"] == 4 and out["summary"]["compared"] == 4
 
 
-@pytest.mark.parametrize("fmt", ["csv-utf8", "csv-bom", "csv-gbk", "xlsx"])
+@pytest.mark.parametrize("fmt", ["csv-utf8", "csv-bom", "csv-gbk", "xlsx", "xls"])
 def test_every_cause_with_chinese_headers(stocked, fmt):
     rows = [["仓库", "物料编码", "数量", "单位"],
             ["WH1", "A001", "1.9", "公斤"],        # 1.9 kg written for 1.9 t: 1900 / 1.9 = 1000 → unit_error
@@ -33,6 +33,8 @@ def test_every_cause_with_chinese_headers(stocked, fmt):
             ["WH2", "C003", "50", "千克"]]          # equal; WH2 A001 (100 kg) is missing → missing_in_external
     if fmt == "xlsx":
         data = xlsx_bytes(rows)
+    elif fmt == "xls":  # 旺店通 单品库存 as exported: more columns around these, a 同步时间 cell (fixtures/make_xls.py)
+        data = (FIXTURES / "wdt_stock.xls").read_bytes()
     else:
         data = csv_bytes(rows, encoding="gbk" if fmt == "csv-gbk" else "utf-8", bom=fmt == "csv-bom")
     out = run_wms(data, as_of=AS_OF, file_name=f"wms.{fmt}", save=False)
@@ -156,9 +158,12 @@ def test_rejected_files(stocked):
     with pytest.raises(FileRejected) as e:  # a header, but no quantity column
         run_wms(csv_bytes([["仓库", "物料编码", "备注"], ["WH1", "A001", "x"]]), as_of=AS_OF, save=False)
     assert "数量" in e.value.message
-    with pytest.raises(FileRejected) as e:
+    with pytest.raises(FileRejected) as e:  # an old Excel file cut short
         run_wms(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, as_of=AS_OF, save=False)
-    assert ".xls" in e.value.message
+    assert "xls" in e.value.message and ".xlsx" in e.value.message
+    with pytest.raises(FileRejected) as e:
+        run_wms((FIXTURES / "wdt_stock.xls").read_bytes()[:3000], as_of=AS_OF, save=False)
+    assert "xls" in e.value.message
     with pytest.raises(FileRejected):
         run_wms(b"PK\x03\x04broken zip", as_of=AS_OF, save=False)
     from stockbook.external.models import ExternalRun
