@@ -97,11 +97,11 @@ def _check(user, kind):
         require_books(user)
 
 
-def preview(file_or_bytes, kind: str, *, layout: str | None = None, mapping=None) -> dict:
+def preview(file_or_bytes, kind: str, *, file_name: str = "", layout: str | None = None, mapping=None) -> dict:
     """What the mapping screen shows: headers, the detected layout, the columns chosen, a few rows."""
     data = _read(file_or_bytes)
     mp, name = resolve_mapping(kind, mapping)
-    prep = layouts.prepare(read_sheets(data), kind, layout_key=layout, mapping=mp, mapping_name=name)
+    prep = layouts.prepare(read_sheets(data, file_name), kind, layout_key=layout, mapping=mp, mapping_name=name)
     sample = []
     for i in range(prep.data_start, min(len(prep.rows), prep.data_start + 5)):
         sample.append([layouts.text(c) for c in prep.rows[i]][:len(prep.headers)])

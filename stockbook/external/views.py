@@ -71,7 +71,7 @@ def _upload(request, ctx):
     try:
         params = _params(request.POST, kind)
         data = b"".join(f.chunks())
-        info = preview(data, kind, layout=request.POST.get("layout") or None, mapping=request.POST.get("mapping") or None)
+        info = preview(data, kind, file_name=f.name, layout=request.POST.get("layout") or None, mapping=request.POST.get("mapping") or None)
     except (FileRejected, DocError) as e:
         ctx["error"] = e.message
         return render(request, "external/index.html", ctx, status=422)
@@ -146,7 +146,7 @@ def run(request):
                          user=request.user, layout=layout, mapping=chosen or None, save=True, source="web")
     except FileRejected as e:
         try:
-            info = preview(data, kind, layout=layout, mapping=chosen or None)
+            info = preview(data, kind, file_name=up["name"], layout=layout, mapping=chosen or None)
         except FileRejected:
             messages.error(request, e.message)
             return redirect("external:index")

@@ -190,6 +190,29 @@ def test_web_gl_and_errors(web_fin):
     assert "匹配依据" in html and "按单据编号/凭证号" in html and "未传入外部账" in html
 
 
+def test_web_kis_dbf_upload(web_fin):
+    """A 金蝶 KIS .dbf through the web pages: the mapping screen names the layout and shows the records (GBK text
+    decoded, padding trimmed); the run matches the books as the CLI does (test_gl.py)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .conftest import dbf_bytes
+    from .test_gl import KIS_FIELDS, kis_records
+
+    c = web_fin
+    r = c.post("/external/", {"kind": "gl", "from": "2026-01-01", "to": "2026-01-31",
+                              "file": SimpleUploadedFile("PZ2026.DBF", dbf_bytes(KIS_FIELDS, kis_records()))})
+    html = r.content.decode()
+    assert r.status_code == 200 and "金蝶 KIS 凭证引入/引出 DBF" in html and "采购入库(R-001)" in html
+    assert '<option value="FDATE" selected>' in html and '<option value="FNUM" selected>' in html
+    r = c.post("/external/run/", {"layout": "kingdee_kis_dbf", "col_date": "FDATE", "col_word": "FGROUP", "col_voucher_no": "FNUM",
+                                  "col_account": "FACCTID", "col_debit": "FDEBIT", "col_credit": "FCREDIT", "col_summary": "FEXP",
+                                  "col_reference": "FREFERENCE"})
+    assert r.status_code == 302
+    run = ExternalRun.objects.get()
+    assert run.file_name == "PZ2026.DBF" and run.layout == "kingdee_kis_dbf"
+    assert sorted({row["cause"] for row in run.result["rows"]}) == ["account_mismatch", "amount_mismatch", "external_only"]
+
+
 def test_web_rights(client, stocked):
     from tests.roles import role_user
 
