@@ -188,7 +188,7 @@ def _xls(data: bytes) -> list[tuple[str, list[list]]]:
     try:
         book = xlrd.open_workbook(file_contents=data, on_demand=True)
     except Exception as e:  # noqa: BLE001 - a damaged file fails anywhere in xlrd (CompDocError, struct.error, …)
-        raise FileRejected(f"无法读取 xls 文件（{str(e)[:80]}）：请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
+        raise _xls_rejected(e)
     out = []
     try:
         for i in range(book.nsheets):
@@ -205,10 +205,16 @@ def _xls(data: bytes) -> list[tuple[str, list[list]]]:
                 rows.append(row)
             out.append((sh.name, rows))
     except Exception as e:  # noqa: BLE001 - as above
-        raise FileRejected(f"无法读取 xls 文件（{str(e)[:80]}）：请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
+        raise _xls_rejected(e)
     finally:
         book.release_resources()
     return out
+
+
+def _xls_rejected(e: Exception) -> FileRejected:
+    if "encrypted" in str(e).lower():
+        return FileRejected("这个 xls 文件设置了密码：请在 Excel 中取消密码后另存为 .xlsx 或 CSV 再上传")
+    return FileRejected(f"无法读取 xls 文件（文件可能已损坏：{str(e)[:80]}）：请在 Excel 中另存为 .xlsx 或 CSV 后再上传")
 
 
 def _xls_value(cell, datemode):

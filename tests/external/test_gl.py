@@ -180,6 +180,19 @@ def test_kis_journal_old_excel(gl_books):
     assert out["errors"] == [] and out["summary"]["rows_ok"] == 10
 
 
+def test_password_protected_xls_is_refused_with_its_reason(gl_books, monkeypatch):
+    """xlrd cannot open an encrypted workbook: the user is told to remove the password (xlrd's own error stands in
+    for such a file: Excel writes one only with a password typed in)."""
+    import xlrd
+
+    def encrypted(**_kw):
+        raise xlrd.XLRDError("Workbook is encrypted")
+    monkeypatch.setattr(xlrd, "open_workbook", encrypted)
+    with pytest.raises(FileRejected) as e:
+        run_gl((FIXTURES / "kis_journal.xls").read_bytes(), date_from=D1, date_to=D2, file_name="a.xls")
+    assert "密码" in e.value.message
+
+
 KIS_FIELDS = [("FDATE", "D", 8, 0), ("FTRANSDATE", "D", 8, 0), ("FPERIOD", "N", 10, 5), ("FGROUP", "C", 4, 0), ("FNUM", "N", 10, 0),
               ("FENTRYID", "N", 10, 0), ("FEXP", "C", 60, 0), ("FACCTID", "C", 40, 0), ("FCLSNAME1", "C", 20, 0),
               ("FOBJID1", "C", 20, 0), ("FCYID", "C", 4, 0), ("FEXCHRATE", "N", 12, 6), ("FDC", "C", 1, 0), ("FFCYAMT", "N", 16, 2),
