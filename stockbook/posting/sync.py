@@ -44,10 +44,12 @@ def sides(a: int, red: bool = False) -> tuple[int, int]:
 
 
 def vouchers_of(doc_id: int):
-    """The vouchers of a document, for its page and its REST view: its own (not the re-costing vouchers it
-    caused: ``caused_by``) and the re-costing vouchers that correct its lines."""
-    return (Voucher.objects.filter((Q(document_id=doc_id) & ~Q(kind=Voucher.RECOST)) | Q(lines__recost=True, lines__document_id=doc_id))
-            .distinct().order_by("id"))
+    """The vouchers of a document, for its page and its REST view alike, by date: its own (not the re-costing
+    vouchers it caused: ``caused_by``) and every voucher with a line linked to it — the re-costing vouchers that
+    correct its lines, a period close's that costs its monthly-average issues (both parts of the document
+    index: ``VoucherLine.recost``)."""
+    return (Voucher.objects.filter((Q(document_id=doc_id) & ~Q(kind=Voucher.RECOST)) | Q(lines__recost__in=(False, True), lines__document_id=doc_id))
+            .distinct().order_by("date", "id"))
 
 
 def caused_by(doc_id: int):

@@ -776,6 +776,27 @@ def test_monthly_item_emptied_in_open_month_is_pending_cost_in_reconcile(post_js
     assert r["unexplained"] == "0.00"
 
 
+def test_page_and_rest_list_the_same_vouchers_of_a_document(post_json, web):
+    """A monthly-average delivery's cost is posted by the period close: the delivery's page and its REST view both
+    list its own voucher and the close's voucher, in date order (one query: sync.vouchers_of)."""
+    from django.urls import reverse
+
+    from stockbook.ledger.models import Voucher
+    from stockbook.posting.models import Document
+
+    setup_company(post_json, "monthly_average")
+    post_json(receipt("R1", "2026-01-05", "WH1", [("A001", "10", "10.00")]))
+    post_json(delivery("D1", "2026-01-20", "WH1", [("A001", "4", "20.00")]))
+    post_json(close("C1", "2026-01"))
+    d1, c1 = Document.objects.get(ref="D1"), Document.objects.get(ref="C1")
+    own, closing = Voucher.objects.get(document=d1), Voucher.objects.get(document=c1)
+    body = web.get("/api/documents/sales_delivery/D1").json()
+    assert body["vouchers"] == [str(own), str(closing)]
+    page = web.get(reverse("web:document_detail", args=[d1.pk])).content.decode()
+    assert page.index(str(own)) < page.index(str(closing))
+    assert web.get("/api/documents/purchase_receipt/R1").json()["vouchers"] == [str(Voucher.objects.get(document__ref="R1"))]
+
+
 def test_recosting_vouchers_show_on_both_documents(post_json, web):
     """A 补单 that re-costs two later deliveries on two dates: two re-costing vouchers owned by the backdated
     receipt, one per date, each line linked to the delivery line it corrects. The receipt's page lists them

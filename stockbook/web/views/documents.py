@@ -22,7 +22,7 @@ from stockbook.ledger.models import Account, Voucher
 from stockbook.masterdata.models import Customer, Item, Supplier
 from stockbook.posting.models import Document, DocumentLine
 from stockbook.posting.service import TYPE_NAMES, post
-from stockbook.posting.sync import caused_by
+from stockbook.posting.sync import caused_by, vouchers_of
 from stockbook.reports.stock_reports import CODE_NAMES
 
 from ..doctypes import COL_LABELS, DOC_TYPES, GROUPS, HEADER_LABELS, INPUT_COLS, LIST_TYPES, SIDES
@@ -358,10 +358,8 @@ def document_detail(request, pk):
     moves = list(doc.moves.select_related("item", "warehouse").order_by("line", "sub"))
     for m in moves:
         m.code_name = CODE_NAMES.get(m.code, m.code)
-    # its own vouchers and every voucher with a line linked to it (a close's, the re-costing ones correcting it);
     # the re-costing vouchers it caused in other documents' books are listed apart
-    vouchers = (Voucher.objects.filter((Q(document=doc) & ~Q(kind=Voucher.RECOST)) | Q(lines__recost__in=(False, True), lines__document=doc)).distinct()
-                .select_related("document").order_by("date", "id"))
+    vouchers = vouchers_of(doc.pk).select_related("document")
     caused = caused_by(doc.pk)
     referenced = []
     seen = set()
