@@ -30,6 +30,10 @@ from .models import ItemState, MonthlyClose, OpenLine, Snapshot, StockMove, Stoc
 
 
 SYNC_MOVES = 10000  # a replay hands its moves' new values over this many moves at a time
+# events whose move and result are their line's own quantity and amount whatever came before (engine on_receipt,
+# on_open): a new document's replay applies them to the book and leaves their stored rows alone (_replay_item)
+FIXED_KINDS = frozenset({E.RECEIPT, E.OPEN})
+FIXED_CODES = (E.MOVE_CODES["purchase_receipt"], E.MOVE_CODES["opening"])
 EVENT_KEY = attrgetter("key")  # move order
 
 
@@ -121,7 +125,12 @@ class Costing:
         its events refer to (engine ``ItemBook.keep``; the others stay as their document lines say) — for a new
         document's replay: the stored open lines agree with the posted documents, and a line taken by a
         document of the run is referred to. Not when a document was voided (its lines' rows must be dropped
-        by a complete book) nor with a close (its snapshot holds every open line)."""
+        by a complete book) nor with a close (its snapshot holds every open line).
+
+        With ``trim`` the other documents' receipts and openings (``FIXED_KINDS``) are applied to the book but
+        their move and result are neither read nor compared: both are the line's own quantity and amount
+        (engine ``on_receipt``/``on_open``, every method), so a replay cannot change them — half of a unit's
+        history, usually. A replay after a void compares everything (it must also find what is gone)."""
         with wide_map(connection):  # the item's lines and moves lie all over the file
             snap = Snapshot.objects.filter(item_id=item_id).order_by("-period").first()
             after = snap.period if snap else None
@@ -131,7 +140,7 @@ class Costing:
             side = SideRead(connection.settings_dict["NAME"], *query) if trim and side_reads_ok(connection) else None
             # the stored moves are read first, and the moves' new values handed over part by part as the book
             # runs: their writing (core/sql.write_behind) overlaps the rest of the replay
-            stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None)
+            stored = self._stored_moves(item_id, after=month_end(snap.period) if snap else None, fixed=trim)
             loaded, stored_results = load_events(item_id, after=after, exclude_doc=self.doc.id, row=side.row() if side else None)
         book = E.book_for(method, snap.state if snap else None, loaders=red_loaders(method))
         events = loaded  # in move order already: the run's few new events are slotted in
@@ -142,8 +151,11 @@ class Costing:
         if trim and not any(e.kind == E.CLOSE for e in new_events):  # loaded events hold no close
             book.keep = {e.ref for e in events if e.ref is not None}
         pending, deltas, moves, handed = {}, [], [], []
+        fixed, doc_id = (FIXED_KINDS if trim else ()), self.doc.id
         for ev in events:
             out = book.apply(ev)
+            if ev.kind in fixed and ev.doc != doc_id:  # its move and result are its own figures (see above)
+                continue
             moves += out.moves
             self._collect(item_id, ev, out)
             if ev.kind == E.CLOSE:
@@ -241,13 +253,15 @@ class Costing:
         if keys:
             update_results([(k[0], k[1], self.results[k]) for k in keys])
 
-    def _stored_moves(self, item_id, docs=None, after=None) -> dict:
+    def _stored_moves(self, item_id, docs=None, after=None, fixed=False) -> dict:
         """(doc, line, sub) → [id, warehouse, date, code, qty, value] of the item's stored moves: of
         ``docs``, or all after the date ``after`` (all if None) — one JSON answer per query (``json_rows``), a
-        replay may read many."""
+        replay may read many. ``fixed``: not the moves of receipts and openings (``FIXED_KINDS``)."""
         cols = ("id", "document_id", "line", "sub", "warehouse_id", "date", "code", "qty", "value")
         sql = (f"SELECT {json_agg(cols)} FROM {StockMove._meta.db_table} "
                f"WHERE item_id = %s AND document_id NOT IN (SELECT id FROM {Document._meta.db_table} WHERE status = 'void')")
+        if fixed:
+            sql += f" AND code NOT IN ({', '.join(str(c) for c in FIXED_CODES)})"
         out = {}
         if docs is not None:
             docs = sorted(docs)

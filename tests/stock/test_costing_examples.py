@@ -383,6 +383,36 @@ def test_backdated_receipt_recosts_later_delivery_with_red_ink(post_json, method
     assert recompute() == []
 
 
+def test_a_backdated_document_leaves_the_rows_of_receipts_and_openings_alone(post_json, monkeypatch):
+    """Receipts' and openings' moves and results are their own figures, so a new document's replay does not read or
+    compare them (stock/service.FIXED_KINDS); what it does read and rewrite still comes out as posting in date
+    order. Opening 2 @ 9.00, R1 10 @ 10.00 and D1 6 on 01-10; R2 5 @ 16.00 backdated to 01-08: D1 costs
+    round(198.00 × 6 / 17) = 69.88; its own move is inserted, the other receipts' rows are not read."""
+    from stockbook.stock import service
+    from stockbook.stock.models import StockMove
+    from stockbook.stock.revalue import recompute
+
+    setup_company(post_json, "moving_average")
+    opening_stock(post_json, "WH1", [("A001", "2", "18.00")])
+    post_json(receipt("R1", "2026-01-05", "WH1", [("A001", "10", "10.00")]))
+    post_json(delivery("D1", "2026-01-10", "WH1", [("A001", "6", "20.00")]))
+    read = []
+    real = service.Costing._stored_moves
+
+    def spy(self, *a, **kw):
+        out = real(self, *a, **kw)
+        read.extend(row[3] for row in out.values())
+        return out
+    monkeypatch.setattr(service.Costing, "_stored_moves", spy)
+    post_json(receipt("R2", "2026-01-08", "WH1", [("A001", "5", "16.00")]))
+    assert read == [202]  # D1's delivery move only
+    assert result("sales_delivery", "D1") == {"cost": 6988}
+    assert result("purchase_receipt", "R2") == {"value": 8000}
+    assert sorted(StockMove.objects.values_list("code", "qty", "value")) == [
+        (101, 50000, 8000), (101, 100000, 10000), (105, 20000, 1800), (202, -60000, -6988)]
+    assert recompute() == []
+
+
 def test_backdated_receipt_figures_equal_date_order_posting(post_json):
     """Moving, several backdated documents; the figures must equal those of posting in date order
     (hand-computed in date order):
