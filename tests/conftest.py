@@ -11,6 +11,22 @@ if not SHARED.exists():
     SHARED = Path(os.environ.get("STOCKBOOK_SHARED", "/work/shared"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_sessions(django_db_setup, django_db_blocker):
+    """PostgreSQL will not drop a database someone is connected to. A test thread that ended without closing its
+    Django connection (the concurrency tests start many) can leave one open, and pytest-django's teardown then
+    only warns and leaves test_<name> on the server. Before that teardown, every other session on this worker's
+    test database is ended."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cur:
+        cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid()")
+
+
 @pytest.fixture
 def books(db):
     from stockbook.posting.books import Books
