@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from stockbook.access import policy
 from stockbook.core.errors import DocError
 from stockbook.core.money import fmt_qty, from_fen
-from stockbook.ledger.models import Account, Voucher
+from stockbook.ledger.models import Account
 from stockbook.masterdata.models import Customer, Item, Supplier
 from stockbook.posting.models import Document, DocumentLine
 from stockbook.posting.service import TYPE_NAMES, post
