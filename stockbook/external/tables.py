@@ -5,7 +5,8 @@ xlsx: every sheet (its XML read directly; openpyxl for anything unusual), cached
 xls: old Excel (BIFF, what 金蝶 KIS and 旺店通 export), every sheet (xlrd); date cells become dates, whole numbers
 ints (as in an xlsx).
 dbf: a dBase table (金蝶 KIS 凭证引入/引出, dbfread): one sheet, row 1 the field names; text in the file's code page
-(GB18030 unless it names a Chinese one), padding trimmed; records marked deleted (the file's flag or KIS's ``FDELETED``) left out.
+(GB18030 unless it names a Chinese one), padding trimmed; records marked deleted (the file's flag or KIS's
+``FDELETED``) left out.
 Anything that is not a table raises ``FileRejected``.
 """
 import csv

@@ -166,12 +166,12 @@ def _append_difference(lines: list[VLine], key: tuple, want: tuple[int, int], ha
 
 
 class LineChanges:
-    """A re-costing's corrections of changed lines, for one chart: the lines that make vouchers posted from a line's entries
-    with its old result (``old``) say its entries with the new one (``new``), both as ``rules.line_amounts``
-    gives them; in account order, [] if nothing changes. The same as ``corrections(owner_id, new entries,
-    states(owner_id, old entries))`` — with no Entry per amount: a re-costing corrects tens of thousands of
-    lines (tests/stock/test_line_changes.py). ``resolve``: role or account id → account id
-    (``Accounts.resolve``).
+    """A re-costing's corrections of changed lines, for one chart: the lines that make vouchers posted from a
+    line's entries with its old result (``old``) say its entries with the new one (``new``), both as
+    ``rules.line_amounts`` gives them; in account order, [] if nothing changes. The same as
+    ``corrections(owner_id, new entries, states(owner_id, old entries))`` — with no Entry per amount: a
+    re-costing corrects tens of thousands of lines (tests/stock/test_line_changes.py). ``resolve``: role or
+    account id → account id (``Accounts.resolve``).
 
     The lines of one rule have few shapes (which roles, in which order). Each shape's accounts are resolved
     once: for each account, in account order, the positions of the amounts it sums in the new and the old
@@ -195,7 +195,9 @@ class LineChanges:
         rn, an = zip(*new) if new else ((), ())
         ro, ao = zip(*old) if old else ((), ())
         key = ((rn, 0), (ro, 1))
-        shape = self._shapes.get(key) or self._shape(key)
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shape(key)
         lines: list[VLine] = []
         for aid, pn, po in shape:
             a = b = 0
