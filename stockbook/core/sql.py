@@ -3,7 +3,12 @@
 ``cursor.executemany`` runs its statement once per row; on PostgreSQL each run is parsed and planned again
 by the server (Django binds parameters on the client), so a 10-line document's ~6 multi-row writes cost
 ~60 statement executions. One multi-row statement per chunk is parsed once. The chunk keeps the number of
-parameters under SQLite's limit (32,766) and PostgreSQL's (65,535).
+parameters under SQLite's limit (32,766) and PostgreSQL's (65,535). On PostgreSQL a plain insert (no
+``ON CONFLICT``) goes as one ``COPY … FROM STDIN`` instead: psycopg splits a statement of more than 50
+parameters with a regular expression on every call and quotes each value into its text (client-side
+binding, Django's default), and the server parses that text again; COPY sends the rows as data. That took
+a 10-line document from ≈ 11 to ≈ 9.3 ms of CPU (client and server; docs/benchmarks.md). Not while queries
+are being logged (a COPY is not a logged query): then the ``INSERT``.
 
 A re-costing writes tens of thousands of rows (line results, move values, correction lines) while it still
 has as much Python work to do (the corrections). ``write_behind()`` lets such big writes run in a second
@@ -74,12 +79,27 @@ def insert_rows(cur, head: str, rows: list, tail: str = "", later: bool = False)
     if not rows:
         return
     later = _behind(later, rows)
-    if later and not tail and _local.writer is not None and _local.writer.copy:
-        return _local.writer.submit_copy(head, rows)
+    if not tail and connection.vendor == "postgresql" and not connection.queries_logged:
+        if later and _local.writer is not None:
+            return _local.writer.submit_copy(head, rows)
+        return _copy(cur, head, rows)
     step = max(1, min(MAX_ROWS, MAX_PARAMS // len(rows[0])))
     for i in range(0, len(rows), step):
         sql, params = values(rows[i:i + step])
         execute(cur, f"{head} {sql} {tail}".rstrip(), params, later)
+
+
+def _copy_sql(head: str) -> str:
+    """``INSERT INTO t (a, b)`` → ``COPY t (a, b) FROM STDIN``."""
+    assert head.startswith("INSERT INTO ")
+    return "COPY " + head[len("INSERT INTO "):] + " FROM STDIN"
+
+
+def _copy(cur, head: str, rows: list):
+    """PostgreSQL: the plain insert ``head`` of ``rows`` as one COPY (see the module's text)."""
+    with connection.wrap_database_errors, cur.cursor.copy(_copy_sql(head)) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _behind(later: bool, rows: list) -> bool:
@@ -157,8 +177,7 @@ class _Writer:
 
     def submit_copy(self, head: str, rows: list):
         """``head`` (``INSERT INTO t (a, b)``) ``rows`` as a PostgreSQL COPY."""
-        assert head.startswith("INSERT INTO ")
-        self.submit("COPY " + head[len("INSERT INTO "):] + " FROM STDIN", _CopyRows(rows))
+        self.submit(_copy_sql(head), _CopyRows(rows))
 
     def submit_update(self, table: str, keys: tuple[str, ...], column: str, rows: list, pg_type: str):
         """``update_rows`` on PostgreSQL: the rows copied into a temporary table (integer keys, the value of
