@@ -342,3 +342,16 @@ def test_unit_mistake_warns_per_item_of_a_document(post_json, company):
     r = post_json({**rec, "ref": "R9", "lines": [{"item": "A001", "qty": "5", "unit_price": "60"},
                                                 {"item": "B002", "qty": "7000", "unit_price": "30"}]})
     assert len(r.warnings) == 1 and r.warnings[0].startswith("第 2 行 B002")
+
+
+def test_unit_mistake_is_judged_on_the_items_latest_lines(post_json, company):
+    """The usual quantity is the median of the item's latest UNIT_HISTORY lines, not of all its history: an item
+    bought by the 吨-sized lot once and by the small lot lately warns on a lot-sized line, not on a small one."""
+    from stockbook.posting.handlers.business import UNIT_HISTORY
+
+    rec = {"type": "purchase_receipt", "supplier": "S01", "warehouse": "WH1", "date": "2026-01-05"}
+    for i, qty in enumerate(["5000"] * UNIT_HISTORY + ["5"] * UNIT_HISTORY):
+        post_json({**rec, "ref": f"L{i}", "lines": [{"item": "A001", "qty": qty, "unit_price": "1"}]})
+    assert post_json({**rec, "ref": "S", "lines": [{"item": "A001", "qty": "6", "unit_price": "1"}]}).warnings == []
+    r = post_json({**rec, "ref": "B", "lines": [{"item": "A001", "qty": "5000", "unit_price": "1"}]})
+    assert r.posted and len(r.warnings) == 1 and r.warnings[0].startswith("第 1 行 A001")

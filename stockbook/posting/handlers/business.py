@@ -148,6 +148,7 @@ class Pending:
 
 
 UNIT_SUSPECT = 100  # a line 100× above or below the item's usual quantity: probably the wrong unit (吨/公斤)
+UNIT_HISTORY = 20  # the item's latest lines that say what is usual
 
 
 def unit_warnings(lines: list[dict]) -> list[str]:
@@ -159,9 +160,14 @@ def unit_warnings(lines: list[dict]) -> list[str]:
     hist: dict[int, list[int]] = {}
     table = DocumentLine._meta.db_table
     ids = sorted(items)
-    one = f"SELECT * FROM (SELECT item_id, qty_base FROM {table} WHERE item_id = %s AND qty_base > 0 ORDER BY id DESC LIMIT 20) q{{}}"
+    rows = f"FROM {table} WHERE item_id = {{}} AND qty_base > 0 ORDER BY id DESC LIMIT {UNIT_HISTORY}"
     with connection.cursor() as cur:  # per item through the item index (cost independent of history), one round trip
-        cur.execute(" UNION ALL ".join(one.format(k) for k in range(len(ids))), ids)
+        if connection.vendor == "postgresql":  # one plan for any number of items (planning a UNION ALL cost more than running it)
+            cur.execute(f"SELECT i, q.qty_base FROM unnest(%s::bigint[]) AS i CROSS JOIN LATERAL (SELECT qty_base {rows.format('i')}) q",
+                        [ids])
+        else:
+            cur.execute(" UNION ALL ".join(f"SELECT * FROM (SELECT item_id, qty_base {rows.format('%s')}) q{k}" for k in range(len(ids))),
+                        ids)
         for item_id, q in cur.fetchall():
             hist.setdefault(item_id, []).append(q)
     out = []
