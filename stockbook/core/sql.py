@@ -97,7 +97,13 @@ def _copy_sql(head: str) -> str:
 
 def _copy(cur, head: str, rows: list):
     """PostgreSQL: the plain insert ``head`` of ``rows`` as one COPY (see the module's text)."""
-    with connection.wrap_database_errors, cur.cursor.copy(_copy_sql(head)) as copy:
+    with connection.wrap_database_errors:
+        _copy_rows(cur.cursor, _copy_sql(head), rows)
+
+
+def _copy_rows(raw_cursor, sql: str, rows):
+    """Run the ``COPY … FROM STDIN`` ``sql`` on a psycopg cursor with ``rows``."""
+    with raw_cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -202,9 +208,7 @@ class _Writer:
                     if self.error is None:
                         sql, params = job
                         if isinstance(params, _CopyRows):
-                            with cur.copy(sql) as copy:
-                                for row in params:
-                                    copy.write_row(row)
+                            _copy_rows(cur, sql, params)
                         else:
                             cur.execute(sql, params)
                 except BaseException as e:  # kept for the caller's thread (drain)
